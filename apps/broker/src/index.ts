@@ -1,0 +1,1 @@
+export { BROKER_USAGE, type BrokerArgs, parseBrokerArgs } from './args.js';

@@ -1,0 +1,1 @@
+export { COMMANDS, type Command, splitCommand, USAGE } from './command.js';

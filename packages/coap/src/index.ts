@@ -1,0 +1,1 @@
+export { DEFAULT_TRANSMISSION, type DerivedTimes, deriveTimes, type TransmissionParameters } from './transmission.js';

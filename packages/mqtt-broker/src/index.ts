@@ -1,0 +1,1 @@
+export { type BrokerLimits, DEFAULT_LIMITS, resolveLimits } from './limits.js';

@@ -1,0 +1,1 @@
+export { TcpServerError, TcpServerErrorCode } from './errors.js';

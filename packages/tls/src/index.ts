@@ -1,0 +1,1 @@
+export { generateSelfSigned, type PemKeyPair, type SelfSignedOptions } from './self-signed.js';

@@ -1,0 +1,153 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { isIPv6 } from 'node:net';
+import type { DatagramEndpoint, DatagramEndpointEvents, PeerAddress } from './endpoint.js';
+import { UdpError } from './errors.js';
+
+export interface UdpEndpointOptions {
+  /** Local address to bind. Default `'0.0.0.0'`; an IPv6 address selects a `udp6` socket. */
+  host?: string;
+  /** Local port. Default `0` (ephemeral). */
+  port?: number;
+  /** Explicit socket type; otherwise derived from `host`. */
+  type?: 'udp4' | 'udp6';
+  /** For `udp6` sockets: refuse IPv4-mapped traffic. Default `false`. */
+  ipv6Only?: boolean;
+  /** Allow several sockets on one port (SO_REUSEADDR). Default `false`. */
+  reuseAddr?: boolean;
+  /** Kernel receive buffer size in bytes (SO_RCVBUF); unset keeps the OS default. */
+  recvBufferSize?: number;
+  /** Kernel send buffer size in bytes (SO_SNDBUF); unset keeps the OS default. */
+  sendBufferSize?: number;
+  /** Largest datagram `send` accepts. Default 65507 (IPv4 UDP payload limit). */
+  maxDatagramSize?: number;
+  /**
+   * Upper bound on bytes queued in sends not yet completed. A send beyond it rejects with
+   * `ERR_UDP_BACKPRESSURE` rather than growing memory. Default 8 MiB.
+   */
+  maxPendingSendBytes?: number;
+  /** Wrap an existing socket instead of creating one (it must not be bound yet unless `bound`). */
+  socket?: Socket;
+}
+
+/** A UDP endpoint over `node:dgram` implementing the {@link DatagramEndpoint} seam. */
+export class UdpEndpoint extends EventEmitter<DatagramEndpointEvents> implements DatagramEndpoint {
+  readonly #socket: Socket;
+  readonly #host: string;
+  readonly #port: number;
+  readonly #maxDatagram: number;
+  readonly #maxPending: number;
+  readonly #options: UdpEndpointOptions;
+  #bound: Promise<PeerAddress> | undefined;
+  #address: PeerAddress | undefined;
+  #closed = false;
+  #pending = 0;
+  #binding = false;
+  /** Datagrams received and handed to listeners. */
+  datagramsIn = 0;
+  /** Datagrams sent successfully. */
+  datagramsOut = 0;
+
+  constructor(options: UdpEndpointOptions = {}) {
+    super();
+    this.#options = options;
+    this.#host = options.host ?? '0.0.0.0';
+    this.#port = options.port ?? 0;
+    this.#maxDatagram = options.maxDatagramSize ?? 65_507;
+    this.#maxPending = options.maxPendingSendBytes ?? 8 * 1024 * 1024;
+    const type = options.type ?? (isIPv6(this.#host) ? 'udp6' : 'udp4');
+    this.#socket = options.socket ?? createSocket({ type, reuseAddr: options.reuseAddr ?? false, ipv6Only: options.ipv6Only ?? false });
+    this.#socket.on('message', (msg, rinfo) => {
+      this.datagramsIn++;
+      this.emit('message', msg, { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' }, {});
+    });
+    // Bind failures are reported through bind()'s rejection, not as an `error` event.
+    this.#socket.on('error', (err) => {
+      if (!this.#binding) this.#emitError(err);
+    });
+    this.#socket.on('close', () => {
+      this.#closed = true;
+      this.emit('close');
+    });
+  }
+
+  /** The underlying dgram socket, for options this class does not wrap (multicast, TTL). */
+  get socket(): Socket {
+    return this.#socket;
+  }
+
+  get pendingSendBytes(): number {
+    return this.#pending;
+  }
+
+  bind(): Promise<PeerAddress> {
+    if (this.#closed) return Promise.reject(new UdpError('ERR_UDP_CLOSED', 'endpoint is closed'));
+    this.#bound ??= new Promise<PeerAddress>((resolve, reject) => {
+      this.#binding = true;
+      const onError = (err: Error) => {
+        this.#binding = false;
+        reject(new UdpError('ERR_UDP_BIND', `cannot bind ${this.#host}:${this.#port}: ${err.message}`, { cause: err }));
+      };
+      this.#socket.once('error', onError);
+      this.#socket.bind({ address: this.#host, port: this.#port }, () => {
+        this.#binding = false;
+        this.#socket.off('error', onError);
+        const { recvBufferSize, sendBufferSize } = this.#options;
+        if (recvBufferSize) this.#socket.setRecvBufferSize(recvBufferSize);
+        if (sendBufferSize) this.#socket.setSendBufferSize(sendBufferSize);
+        const a = this.#socket.address();
+        this.#address = { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+        this.emit('listening', this.#address);
+        resolve(this.#address);
+      });
+    });
+    return this.#bound;
+  }
+
+  address(): PeerAddress | undefined {
+    return this.#address;
+  }
+
+  send(data: Uint8Array, peer: PeerAddress): Promise<void> {
+    if (this.#closed) return Promise.reject(new UdpError('ERR_UDP_CLOSED', 'endpoint is closed'));
+    if (!this.#address) return Promise.reject(new UdpError('ERR_UDP_NOT_BOUND', 'call bind() before send()'));
+    if (data.byteLength > this.#maxDatagram) {
+      return Promise.reject(
+        new UdpError('ERR_UDP_DATAGRAM_TOO_LARGE', `datagram of ${data.byteLength} bytes exceeds ${this.#maxDatagram}`),
+      );
+    }
+    if (this.#pending + data.byteLength > this.#maxPending) {
+      return Promise.reject(new UdpError('ERR_UDP_BACKPRESSURE', `${this.#pending} bytes already pending (limit ${this.#maxPending})`));
+    }
+    const size = data.byteLength;
+    this.#pending += size;
+    return new Promise<void>((resolve, reject) => {
+      this.#socket.send(data, peer.port, peer.address, (err) => {
+        this.#pending -= size;
+        if (err) reject(new UdpError('ERR_UDP_SEND', `send to ${peer.address}:${peer.port} failed: ${err.message}`, { cause: err }));
+        else {
+          this.datagramsOut++;
+          resolve();
+        }
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    return new Promise<void>((resolve) => {
+      try {
+        this.#socket.close(() => resolve());
+      } catch {
+        resolve(); // never bound or already closed: nothing to release
+      }
+    });
+  }
+
+  #emitError(err: Error): void {
+    // An `error` with no listener must not kill the host process.
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else process.emitWarning(`@iotwire/udp: ${err.message}`, { code: 'IOTWIRE_UDP_ERROR' });
+  }
+}

@@ -1,0 +1,1 @@
+export { fmt, type Measurement, markdownTable, measureSync, ratio } from './measure.js';

@@ -1,4 +1,4 @@
-import { MqttPacketError, ReasonCode } from './errors.js';
+import { ErrorCode, MqttPacketError } from './errors.js';
 
 /** Largest value a Variable Byte Integer can hold (four bytes) [MQTT-1.5.5]. */
 export const VARINT_MAX = 268_435_455;
@@ -14,7 +14,7 @@ export function varintSize(value: number): number {
 /** Writes `value` as a Variable Byte Integer at `offset`; returns the offset after it. */
 export function writeVarint(buf: Uint8Array, offset: number, value: number): number {
   if (!Number.isInteger(value) || value < 0 || value > VARINT_MAX) {
-    throw new MqttPacketError('ERR_VARINT_RANGE', ReasonCode.MalformedPacket, `variable byte integer out of range: ${value}`);
+    throw new MqttPacketError(ErrorCode.VarintRange, 0x80, `variable byte integer out of range: ${value}`);
   }
   let v = value;
   do {
@@ -28,7 +28,8 @@ export function writeVarint(buf: Uint8Array, offset: number, value: number): num
 
 /**
  * Reads a Variable Byte Integer at `offset`. Returns `undefined` when more bytes are needed,
- * or `[value, bytesRead]`. A fifth continuation byte is malformed [MQTT-1.5.5-1].
+ * or `[value, bytesRead]`. A fifth byte is malformed (3.1.1 §2.2.3, 5.0 §1.5.5), and so is a
+ * longer-than-necessary encoding [MQTT-1.5.5-1].
  */
 export function readVarint(buf: Uint8Array, offset: number, end = buf.length): [number, number] | undefined {
   let value = 0;
@@ -37,8 +38,13 @@ export function readVarint(buf: Uint8Array, offset: number, end = buf.length): [
     if (offset + i >= end) return undefined;
     const byte = buf[offset + i] as number;
     value += (byte & 0x7f) * multiplier;
-    if ((byte & 0x80) === 0) return [value, i + 1];
+    if ((byte & 0x80) === 0) {
+      if (byte === 0 && i > 0) {
+        throw new MqttPacketError(ErrorCode.VarintNotMinimal, 0x81, 'variable byte integer not in its shortest form [MQTT-1.5.5-1]');
+      }
+      return [value, i + 1];
+    }
     multiplier *= 128;
   }
-  throw new MqttPacketError('ERR_VARINT_TOO_LONG', ReasonCode.MalformedPacket, 'variable byte integer longer than 4 bytes [MQTT-1.5.5-1]');
+  throw new MqttPacketError(ErrorCode.VarintTooLong, 0x81, 'variable byte integer longer than 4 bytes (3.1.1 §2.2.3, 5.0 §1.5.5)');
 }

@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { EventEmitter } from 'node:events';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import type { DatagramEndpoint, DatagramEndpointEvents, PeerAddress } from './endpoint.js';
 import { UdpError } from './errors.js';
 
@@ -56,7 +57,9 @@ export class UdpEndpoint extends EventEmitter<DatagramEndpointEvents> implements
     this.#maxDatagram = options.maxDatagramSize ?? 65_507;
     this.#maxPending = options.maxPendingSendBytes ?? 8 * 1024 * 1024;
     const type = options.type ?? (isIPv6(this.#host) ? 'udp6' : 'udp4');
-    this.#socket = options.socket ?? createSocket({ type, reuseAddr: options.reuseAddr ?? false, ipv6Only: options.ipv6Only ?? false });
+    this.#socket =
+      options.socket ??
+      createSocket({ type, reuseAddr: options.reuseAddr ?? false, ipv6Only: options.ipv6Only ?? false, lookup: literalLookup });
     this.#socket.on('message', (msg, rinfo) => {
       this.datagramsIn++;
       this.emit('message', msg, { address: rinfo.address, port: rinfo.port, family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4' }, {});
@@ -150,4 +153,18 @@ export class UdpEndpoint extends EventEmitter<DatagramEndpointEvents> implements
     if (this.listenerCount('error') > 0) this.emit('error', err);
     else process.emitWarning(`@iotwire/udp: ${err.message}`, { code: 'IOTWIRE_UDP_ERROR' });
   }
+}
+
+/**
+ * dgram resolves the destination of every send through `dns.lookup`; for the IP literals that
+ * datagram peers always carry that is pure overhead on the hot path, so answer those directly.
+ */
+function literalLookup(
+  host: string,
+  options: LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(host);
+  if (family !== 0) callback(null, host, family);
+  else dnsLookup(host, options, callback);
 }

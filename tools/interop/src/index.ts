@@ -3,7 +3,13 @@ export { findBinary, PEER_PACKAGES, requireBinary } from './binaries.js';
 export { PeerUnavailableError } from './errors.js';
 export { type LibcoapFlavor, type LibcoapPeer, type LibcoapServerOptions, startLibcoapServer } from './libcoap.js';
 export { type MosquittoOptions, type MosquittoPeer, type MosquittoTlsOptions, startMosquitto } from './mosquitto.js';
-export { type OpensslDtlsServerOptions, type OpensslPeer, startOpensslDtlsClient, startOpensslDtlsServer } from './openssl.js';
+export {
+  type OpensslDtlsServerOptions,
+  type OpensslPeer,
+  startOpensslDtlsClient,
+  startOpensslDtlsServer,
+  startOpensslTlsClient,
+} from './openssl.js';
 export { freePort, type PortKind } from './ports.js';
 export { coapPing, tcpOpen, udpExchange } from './probes.js';
 export { PeerProcess, type PeerProcessOptions, sleep, startPeer } from './process.js';

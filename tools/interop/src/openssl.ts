@@ -45,3 +45,20 @@ export async function startOpensslDtlsClient(port: number, args: string[], host 
     ready: () => true,
   });
 }
+
+/**
+ * Starts `openssl s_client -connect HOST:PORT ...args` over TCP (TLS, no DTLS), stdin kept
+ * open so data can be written to the session. Resolves once the process runs; wait on its
+ * output for the handshake result (e.g. `/Verify return code/`, `/Cipher is/`). Typical args:
+ * `['-CAfile', ca, '-cert', c, '-key', k, '-servername', 'localhost', '-quiet']`, or
+ * `['-starttls', 'smtp']` for an explicit-TLS exchange.
+ */
+export async function startOpensslTlsClient(port: number, args: string[], host = '127.0.0.1'): Promise<PeerProcess> {
+  const bin = requireBinary('openssl');
+  return startPeer({
+    name: 'openssl s_client',
+    command: bin,
+    args: ['s_client', '-connect', `${host.includes(':') ? `[${host}]` : host}:${port}`, ...args],
+    ready: () => true,
+  });
+}

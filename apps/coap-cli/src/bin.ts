@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-import { splitCommand, USAGE } from './command.js';
+import { readFileSync } from 'node:fs';
+import { run } from './run.js';
 
-try {
-  const { command } = splitCommand(process.argv.slice(2));
-  if (command === 'help') {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  console.error(`iotwire-coap: '${command}' arrives with the client package`);
-  process.exit(1);
-} catch (err) {
-  console.error(`iotwire-coap: ${(err as Error).message}\n\n${USAGE}`);
-  process.exit(2);
-}
+const interrupted = new Promise<void>((resolve) => {
+  process.once('SIGINT', () => resolve());
+  process.once('SIGTERM', () => resolve());
+});
+
+const code = await run(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  readStdin: () => readFileSync(0),
+  interrupted,
+});
+process.exitCode = code;
+// Nothing else should keep us alive once the command is done (sockets are closed by then).
+setImmediate(() => process.exit(code)).unref();

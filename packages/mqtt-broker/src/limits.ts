@@ -4,7 +4,7 @@ export interface BrokerLimits {
   maxConnections: number;
   /** Largest MQTT packet accepted, in bytes (checked at the length header). */
   maxPacketSize: number;
-  /** Unacknowledged outgoing QoS 1/2 messages per client. */
+  /** Unacknowledged outgoing QoS 1/2 messages per client (capped further by the client's Receive Maximum). */
   maxInflight: number;
   /** Messages queued per offline or slow client. */
   maxQueuedMessages: number;
@@ -16,6 +16,11 @@ export interface BrokerLimits {
   maxTopicLength: number;
   /** Most topic levels in a name or filter. */
   maxTopicLevels: number;
+  /**
+   * Bytes a connection may have waiting in its socket before it counts as slow: further
+   * messages go to its session queue (bounded above, QoS 0 dropped first) until it drains.
+   */
+  maxSendBuffer: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<BrokerLimits> = Object.freeze({
@@ -27,6 +32,7 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   connectTimeout: 10_000,
   maxTopicLength: 65_535,
   maxTopicLevels: 128,
+  maxSendBuffer: 1024 * 1024,
 });
 
 /** Merges user limits over the defaults and rejects values that cannot work. */
@@ -37,5 +43,7 @@ export function resolveLimits(partial: Partial<BrokerLimits> = {}): BrokerLimits
   }
   if (limits.maxPacketSize > 268_435_460) throw new RangeError('maxPacketSize cannot exceed 268435460 (MQTT maximum)');
   if (limits.maxInflight > 65_535) throw new RangeError('maxInflight cannot exceed 65535 packet identifiers');
+  if (limits.maxTopicLength > 65_535) throw new RangeError('maxTopicLength cannot exceed 65535 (MQTT maximum)');
+  if (limits.maxConnections > 1_000_000) throw new RangeError('maxConnections cannot exceed 1000000');
   return limits;
 }

@@ -25,6 +25,7 @@ import { BrokerMessage, type MessageInfo, messageInfo } from './message.js';
 import { fromStoredMessage } from './persistence.js';
 import { runPublishHooks } from './publish-flow.js';
 import { exportSession, importSession, restoreStoredSession, type SessionInfo, sessionInfo } from './session-json.js';
+import type { BrokerStats } from './stats.js';
 import type { ByteStream, ListenerProtocol } from './transport.js';
 
 export interface PublishOptions {
@@ -68,6 +69,11 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
 
   // --- properties ---------------------------------------------------------------------
   /** Connected clients by connection id (from accept until `disconnected`). */
+  /** Running counters (bytes, packets, messages, connections) for `$SYS` topics and metrics. */
+  get stats(): Readonly<BrokerStats> {
+    return this.#core.stats;
+  }
+
   get connections(): ReadonlyMap<ConnectionId, BrokerConnectionInfo> {
     return this.#core.connections;
   }
@@ -219,6 +225,7 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
       );
     }
     const core = this.#core;
+    core.stats.messagesPublishedInternally++;
     const req: PublishRequest = { topic: options.topic, payload, qos, retain: options.retain ?? false, properties: props };
     return await new Promise<number>((resolve, reject) => {
       const p = runPublishHooks(core, undefined, req, (accepted, final, reasonCode) => {
@@ -322,6 +329,8 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
       accepted(stream: ByteStream, id: string) {
         const conn = new MqttConnection(id, stream, core);
         core.connections.set(id, conn);
+        core.stats.connectionsAccepted++;
+        if (core.connections.size > core.stats.connectionsMaximum) core.stats.connectionsMaximum = core.connections.size;
         core.log(2, 'Info', id, `${stream.protocol} connection from ${stream.remoteAddress}:${stream.remotePort}`);
         core.safeEmit('connected', { connectionId: id, statusCode: 0, description: 'OK', clientId: '' });
       },

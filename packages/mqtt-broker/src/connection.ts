@@ -126,6 +126,7 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
   data(chunk: Buffer): void {
     if (this.state >= ConnState.Closing) return;
     this.lastRx = Date.now();
+    this.core.stats.bytesReceived += chunk.length;
     try {
       this.decoder.push(chunk);
     } catch (err) {
@@ -151,6 +152,9 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
   }
 
   #onPacket(p: Packet): void {
+    const stats = this.core.stats;
+    stats.packetsReceived++;
+    if (p.type === 'publish') stats.messagesReceived++;
     this.core.dispatch(this, p);
   }
 
@@ -261,6 +265,7 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
     }
     if (buf.length > this.maxOutPacket) return false;
     this.write(buf);
+    this.core.stats.messagesSent++;
     return true;
   }
 
@@ -279,6 +284,7 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
     this.#more = null;
     this.#outLen = 0;
     this.lastTx = Date.now();
+    this.core.stats.bytesSent += data.length;
     this.stream.write(data);
     if (this.stream.writableLength > this.core.limits.maxSendBuffer) this.congested = true;
   }

@@ -3,6 +3,7 @@
  * subscription index and route cache, the retained store, hooks and event flags, output
  * batching, timers (keep-alive, CONNECT timeout, idle timeout) and persistence.
  */
+
 import type { EventEmitter } from 'node:events';
 import { type ConnackProperties, MqttPacketError, type Packet, validateTopicName } from '@iotwire/mqtt-packet';
 import { handleAuth, handleConnect } from './connect-flow.js';
@@ -17,6 +18,7 @@ import { Persister, sessionMeta, storedMessage } from './persistence.js';
 import { handlePublish, handlePubrel, runPublishHooks } from './publish-flow.js';
 import { RetainedStore } from './retained.js';
 import { NEVER_EXPIRES, type Outgoing, type Session, type Subscription } from './session.js';
+import { BrokerStats } from './stats.js';
 import type { BrokerStorage } from './storage/types.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe-flow.js';
 import { type SubscriptionIndex, TopicTrie } from './subscription-index.js';
@@ -121,6 +123,7 @@ export class BrokerCore {
   readonly sessions = new Map<string, Session>();
   readonly index: SubscriptionIndex<Subscription> = new TopicTrie<Subscription>();
   readonly retained = new RetainedStore();
+  readonly stats = new BrokerStats();
   readonly hooks: BrokerHook[] = [];
   persister: Persister | null = null;
   /** Per-message events have listeners (checked once per message, not per emit). */
@@ -456,6 +459,7 @@ export class BrokerCore {
     });
   }
   messageDropped(session: Session, out: Outgoing, why: string): void {
+    this.stats.messagesDropped++;
     this.log(2, 'Session', session.connection?.connectionId ?? '', `message ${out.messageId} to ${session.clientId} dropped: ${why}`);
   }
 

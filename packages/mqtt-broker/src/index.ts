@@ -34,6 +34,7 @@ export { type BrokerLimits, DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export type { BrokerListenerInfo, BrokerListenerOptions } from './listeners.js';
 export type { MessageInfo } from './message.js';
 export type { SessionInfo, SessionJson, SessionJsonMessage } from './session-json.js';
+export { BrokerStats } from './stats.js';
 export { MemoryStorage } from './storage/memory.js';
 export type {
   BrokerStorage,

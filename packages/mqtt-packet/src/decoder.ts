@@ -62,7 +62,9 @@ export class Decoder {
   private readonly reader = new Reader();
   private connectSeen = false;
   // Incomplete fixed header (at most 1 + 4 bytes).
-  private readonly head = Buffer.alloc(5);
+  // Allocated on first use: most connections never see a fixed header split across chunks,
+  // and a buffer per idle connection adds up in a broker.
+  private head: Buffer | undefined;
   private headLen = 0;
   // Packet being assembled across chunks.
   private part: Buffer | undefined;
@@ -257,7 +259,8 @@ export class Decoder {
   private saveHead(chunk: Buffer, pos: number, len: number): void {
     // A partial header still must be a plausible start: check the type byte now.
     this.checkType(chunk[pos] as number);
-    for (let i = pos; i < len; i++) this.head[this.headLen++] = chunk[i] as number;
+    const head = (this.head ??= Buffer.allocUnsafe(5));
+    for (let i = pos; i < len; i++) head[this.headLen++] = chunk[i] as number;
   }
 
   private checkType(header: number): void {
@@ -294,7 +297,7 @@ export class Decoder {
     const len = chunk.length;
     if (this.part === undefined) {
       // Complete the fixed header first.
-      const head = this.head;
+      const head = (this.head ??= Buffer.allocUnsafe(5));
       while (pos < len) {
         head[this.headLen++] = chunk[pos++] as number;
         const b = head[this.headLen - 1] as number;

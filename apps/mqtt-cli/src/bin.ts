@@ -1,15 +1,4 @@
 #!/usr/bin/env node
-import { splitCommand, USAGE } from './command.js';
+import { run } from './process.js';
 
-try {
-  const { command } = splitCommand(process.argv.slice(2));
-  if (command === 'help') {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  console.error(`iotwire-mqtt: '${command}' arrives with the client package`);
-  process.exit(1);
-} catch (err) {
-  console.error(`iotwire-mqtt: ${(err as Error).message}\n\n${USAGE}`);
-  process.exit(2);
-}
+run(process.argv.slice(2));

@@ -1,15 +1,14 @@
+import { UsageError } from './errors.js';
+
 /** Subcommands of iotwire-mqtt. */
 export const COMMANDS = ['pub', 'sub', 'bench'] as const;
-export type Command = (typeof COMMANDS)[number];
+export type CommandName = (typeof COMMANDS)[number];
 
-export const USAGE = `Usage: iotwire-mqtt <${COMMANDS.join('|')}> [options]
-
-Run 'iotwire-mqtt <command> --help' for the options of a command.`;
-
-/** Splits argv into the subcommand and its arguments; throws a TypeError on an unknown one. */
-export function splitCommand(argv: string[]): { command: Command | 'help'; rest: string[] } {
+/** Splits argv into the subcommand and its arguments; throws a UsageError on an unknown one. */
+export function splitCommand(argv: readonly string[]): { command: CommandName | 'help' | 'version'; rest: string[] } {
   const [first, ...rest] = argv;
-  if (first === undefined || first === '-h' || first === '--help' || first === 'help') return { command: 'help', rest };
-  if (!(COMMANDS as readonly string[]).includes(first)) throw new TypeError(`unknown command: ${first}`);
-  return { command: first as Command, rest };
+  if (first === undefined || first === '--help' || first === 'help') return { command: 'help', rest };
+  if (first === '--version') return { command: 'version', rest };
+  if (!(COMMANDS as readonly string[]).includes(first)) throw new UsageError(`Unknown command '${first}' (use pub, sub or bench).`);
+  return { command: first as CommandName, rest };
 }

@@ -3,6 +3,7 @@
 // resources created by PUT/POST and removed by DELETE, and `/.well-known/core`.
 import { type CoapResponseInit, CoapServer, type CoapServerOptions, type IncomingRequest } from '@iotwire/coap';
 import { ContentFormat } from '@iotwire/coap-message';
+import { Site } from './site.js';
 
 export const INDEX_TEXT = 'This is a test server made with iotwire (see https://github.com/iotwire/iotwire)\n\n';
 
@@ -22,14 +23,18 @@ export function formatClock(seconds: number): string {
   return `${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
 }
 
-export interface DemoServerOptions extends CoapServerOptions {
+export interface DemoResourceOptions {
   /** Allow up to this many resources created by PUT/POST (libcoap `-d max`). Default 0. */
   dynamic?: number;
+  /** Answer a PUT with the data it carried (libcoap `-e`). Default false. */
+  echo?: boolean;
   /** Notify /time observers every this many ms. Default 1000. */
   tickMs?: number;
   /** Clock source in seconds (tests). Default wall clock. */
   now?: () => number;
 }
+
+export interface DemoServerOptions extends CoapServerOptions, DemoResourceOptions {}
 
 export interface DemoServer {
   server: CoapServer;
@@ -37,23 +42,28 @@ export interface DemoServer {
   close(): Promise<void>;
 }
 
-/** Creates (but does not start) a server with libcoap's demo resources. */
-export function createDemoServer(options: DemoServerOptions = {}): DemoServer {
-  const server = new CoapServer(options);
+/**
+ * Installs libcoap's demo resources on a {@link Site} (every server of it shares their state).
+ * Returns a function that stops the /time ticker.
+ */
+export function installDemoResources(site: Site, options: DemoResourceOptions = {}): () => void {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const maxDynamic = options.dynamic ?? 0;
+  const echo = options.echo ?? false;
   const dynamic = new Map<string, { value: Buffer; format: number }>();
   // libcoap keeps an offset from the real clock; DELETE "removes" the clock, PUT restores it.
   let clockOffset: number | undefined = 0;
   let exampleValue: Buffer | undefined;
   let clockText = { t: Number.NaN, text: '' };
+  const echoed = (req: IncomingRequest, init: CoapResponseInit): CoapResponseInit =>
+    echo ? { ...init, payload: req.payload, contentFormat: req.contentFormat } : init;
 
-  server.resource('/', {
+  site.resource('/', {
     get: () => ({ payload: INDEX_TEXT, contentFormat: ContentFormat.TextPlain, maxAge: 0x2ffff }),
     attributes: { title: 'General Info', ct: 0 },
   });
 
-  server.resource('/time', {
+  site.resource('/time', {
     observable: true,
     attributes: { if: 'clock', rt: 'ticks', title: 'Internal Clock', ct: 0 },
     get: (req) => {
@@ -74,17 +84,17 @@ export function createDemoServer(options: DemoServerOptions = {}): DemoServer {
         clockOffset = 0;
         return { code: '4.00', payload: 'Invalid set time value', contentFormat: ContentFormat.TextPlain };
       }
-      server.notify('/time');
-      return { code: created ? '2.01' : '2.04' };
+      site.notify('/time');
+      return echoed(req, { code: created ? '2.01' : '2.04' });
     },
     delete: () => {
       clockOffset = undefined;
-      server.notify('/time');
+      site.notify('/time');
       return { code: '2.02' };
     },
   });
 
-  server.resource('/async', {
+  site.resource('/async', {
     attributes: { ct: 0 },
     get: (req) => {
       const delay = Number(req.query[0] ?? '5');
@@ -95,15 +105,15 @@ export function createDemoServer(options: DemoServerOptions = {}): DemoServer {
     },
   });
 
-  server.resource('/example_data', {
+  site.resource('/example_data', {
     observable: true,
     attributes: { title: 'Example Data', ct: 0 },
     get: () => ({ payload: exampleValue ?? exampleData(), contentFormat: ContentFormat.TextPlain }),
     put: (req) => {
       const created = exampleValue === undefined;
       exampleValue = Buffer.from(req.payload);
-      server.notify('/example_data');
-      return { code: created ? '2.01' : '2.04' };
+      site.notify('/example_data');
+      return echoed(req, { code: created ? '2.01' : '2.04' });
     },
   });
 
@@ -112,7 +122,7 @@ export function createDemoServer(options: DemoServerOptions = {}): DemoServer {
     if (req.code === 1) return entry ? { payload: entry.value, contentFormat: entry.format } : { code: '4.04' };
     if (req.code === 4) {
       dynamic.delete(req.path);
-      server.removeResource(req.path);
+      site.removeResource(req.path);
       return { code: '2.02' };
     }
     if (req.code === 3 || req.code === 2) {
@@ -120,7 +130,7 @@ export function createDemoServer(options: DemoServerOptions = {}): DemoServer {
         if (dynamic.size >= maxDynamic) return { code: maxDynamic === 0 ? '4.05' : '4.06' };
         const format = req.contentFormat ?? ContentFormat.TextPlain;
         dynamic.set(req.path, { value: Buffer.from(req.payload), format });
-        server.resource(req.path, {
+        site.resource(req.path, {
           observable: true,
           attributes: { ct: format, title: 'Dynamic' },
           get: dynamicHandler,
@@ -128,30 +138,38 @@ export function createDemoServer(options: DemoServerOptions = {}): DemoServer {
           post: dynamicHandler,
           delete: dynamicHandler,
         });
-        return req.code === 2 ? { code: '2.01', locationPath: req.pathSegments } : { code: '2.01' };
+        return echoed(req, req.code === 2 ? { code: '2.01', locationPath: req.pathSegments } : { code: '2.01' });
       }
       entry.value = Buffer.from(req.payload);
       if (req.contentFormat !== undefined) entry.format = req.contentFormat;
-      server.notify(req.path);
-      return { code: '2.04' };
+      site.notify(req.path);
+      return echoed(req, { code: '2.04' });
     }
     return { code: '4.05' };
   };
 
   // Unknown paths: PUT/POST create a dynamic resource (if allowed), anything else is 4.04.
-  const fallback = (req: IncomingRequest): CoapResponseInit => {
+  site.handler = (req: IncomingRequest): CoapResponseInit => {
     if (req.code === 2 || req.code === 3) return dynamicHandler(req);
     return { code: '4.04', payload: 'Not Found' };
   };
   const ticker = setInterval(() => {
-    if (server.observerCount('/time') > 0) server.notify('/time');
+    if (site.observerCount('/time') > 0) site.notify('/time');
   }, options.tickMs ?? 1000);
   ticker.unref();
-  server.handler = fallback;
+  return () => clearInterval(ticker);
+}
+
+/** Creates (but does not start) a server with libcoap's demo resources. */
+export function createDemoServer(options: DemoServerOptions = {}): DemoServer {
+  const server = new CoapServer(options);
+  const site = new Site();
+  site.add(server);
+  const stop = installDemoResources(site, options);
   return {
     server,
     async close() {
-      clearInterval(ticker);
+      stop();
       await server.close();
     },
   };

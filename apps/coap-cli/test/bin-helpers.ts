@@ -66,3 +66,28 @@ export async function serve(args: string[]): Promise<{ child: ChildProcess; outp
     },
   };
 }
+
+/** Runs libcoap's `coap-client-<flavor>` (a peer nobody here wrote) to completion. */
+export async function libcoapClient(flavor: 'notls' | 'openssl' | 'gnutls', args: string[], timeoutMs = 20_000): Promise<CliResult> {
+  const { requireBinary } = await import('@iotwire/interop');
+  const bin = requireBinary(`coap-client-${flavor}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`coap-client-${flavor} ${args.join(' ')} hung: ${stdout} ${stderr}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -43,6 +43,45 @@ describe('iotwire-coap (built bin)', () => {
     expect([badUri.code, badUri.stderr.includes('invalid URI')]).toEqual([2, true]);
   });
 
+  it('exits 2 with a clear message on bad DTLS and method flags', async () => {
+    const missing = await cli(['get', `${base}/`, '-k']);
+    expect([missing.code, /Option '-k, --key <value>' argument missing/.test(missing.stderr)]).toEqual([2, true]);
+    const noFile = await cli(['get', '-M', join(dir, 'nope.pem'), 'coaps://127.0.0.1/']);
+    expect([noFile.code, noFile.stderr.includes(`cannot read -M ${join(dir, 'nope.pem')}`)]).toEqual([2, true]);
+    writeFileSync(join(dir, 'junk.pem'), 'not a key');
+    const junk = await cli(['get', '-c', join(dir, 'junk.pem'), 'coaps://127.0.0.1/']);
+    expect([junk.code, junk.stderr.includes('holds no PEM certificate')]).toEqual([2, true]);
+    const orphan = await cli(['get', '-u', 'me', 'coaps://127.0.0.1/']);
+    expect([orphan.code, orphan.stderr.includes('-u needs -k')]).toEqual([2, true]);
+    const conflict = await cli(['put', '-m', 'get', `${base}/`]);
+    expect([conflict.code, conflict.stderr.includes('-m get conflicts with the put command')]).toEqual([2, true]);
+    const observePut = await cli(['-m', 'put', '-s', '2', `${base}/`]);
+    expect([observePut.code, observePut.stderr.includes('-s (observe) applies to GET, not PUT')]).toEqual([2, true]);
+    const serveBad = await cli(['serve', '-C', join(dir, 'nope.pem')]);
+    expect([serveBad.code, serveBad.stderr.includes('-C/-R need -c')]).toEqual([2, true]);
+  });
+
+  it('takes libcoap coap-client command lines as they are (-m, -e, -T, -w)', async () => {
+    expect((await cli(['-m', 'put', '-e', 'libcoap style', '-T', 'cafe', `${base}/style`])).code).toBe(0);
+    const r = await cli(['-m', 'get', '-w', '-v', '-T', 'cafe', `${base}/style`]);
+    expect(r.stdout).toBe('libcoap style\n');
+    expect(r.stderr).toContain('token 63616665'); // libcoap's -T is the text's bytes
+    expect((await cli([`${base}/`])).stdout).toContain('This is a test server made with iotwire');
+  });
+
+  it('repeats a request with -G', async () => {
+    const r = await cli(['get', '-G', '2', '-w', `${base}/time?ticks`], { timeoutMs: 15_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('exits 3 when no coaps server answers, naming the DTLS handshake', async () => {
+    const closed = await freePort('udp');
+    const r = await cli(['get', '-k', 'secretPSK', '-u', 'me', '-B', '1', `coaps://127.0.0.1:${closed}/`]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`no DTLS handshake with 127.0.0.1:${closed} within 1000 ms`);
+  });
+
   it('GET prints the payload and exits 0', async () => {
     const r = await cli(['get', `${base}/`]);
     expect(r.code).toBe(0);

@@ -29,7 +29,9 @@ import {
   szxFromSize,
   uriToOptions,
 } from '@iotwire/coap-message';
+import { type CertificateVerdict, DtlsClient, type DtlsSessionInfo } from '@iotwire/dtls';
 import { type DatagramEndpoint, type PeerAddress, UdpEndpoint } from '@iotwire/udp';
+import { type CoapDtlsClientOptions, createDtlsClient, ensureSession, forwardSecurityEvents } from './dtls-transport.js';
 import { CoapError, reportError } from './errors.js';
 import { MessageLayer, type MessageSink, type MessageStats, type Transmission, type TransmissionOwner, Verdict } from './message-layer.js';
 import { type Notification, type NotificationHandler, Observation } from './observation.js';
@@ -38,7 +40,6 @@ import { type PeerState, UNBOUND_CONTEXT } from './peers.js';
 import { recognizer } from './recognized.js';
 import { CoapResponse } from './response.js';
 import { contentFormatOption, toPayload } from './response-init.js';
-import { createUdpSocket } from './socket.js';
 import { type Clock, Timer } from './timers.js';
 import { TokenSource, tokenKey } from './tokens.js';
 import type { TransmissionParameters } from './transmission.js';
@@ -46,7 +47,16 @@ import type { TransmissionParameters } from './transmission.js';
 export interface CoapClientOptions {
   /** Endpoint for `coap://` requests. Default: UDP endpoints created on demand (IPv4 and IPv6). */
   endpoint?: DatagramEndpoint;
-  /** Endpoint for `coaps://` requests: a DTLS client endpoint (`@iotwire/dtls`). */
+  /**
+   * DTLS for `coaps://` (RFC 7252 §9; default port 5684): `{ psk: { identity, key } }`,
+   * `{ ca, cert, key }` (certificates), `{ key, useRawPublicKey: true, trustedPeerKeys }` (raw
+   * public keys), plus any other `@iotwire/dtls` client setting. The client opens a DTLS
+   * endpoint per address family on first use and one session per server, reused by every
+   * request (and resumed from the session cache after it ends). Without `dtls` or
+   * `secureEndpoint`, `coaps://` requests fail with `ERR_COAP_NO_TRANSPORT`.
+   */
+  dtls?: CoapDtlsClientOptions;
+  /** Your own endpoint for `coaps://` requests instead of `dtls`: e.g. a `DtlsClient` you configured. */
   secureEndpoint?: DatagramEndpoint;
   /** Close `endpoint`/`secureEndpoint` on `close()`. Default false (the client closes only what it created). */
   closeEndpoints?: boolean;
@@ -134,6 +144,14 @@ export interface CoapClientEvents {
   /** Log lines up to `logLevel` (seed `Log`): 1 info, 2 verbose, 3 debug. */
   log: [level: number, message: string];
   error: [error: Error];
+  /**
+   * Seed `SSLServerAuthentication` (`coaps://` with `dtls`): the server's certificate or raw
+   * public key and its validation result. `verdict.accept` starts as that result; set it to
+   * override (or `verdict.waitFor(promise)` to decide asynchronously).
+   */
+  sslServerAuthentication: [verdict: CertificateVerdict];
+  /** Seed `SSLStatus`: DTLS handshake progress (and records, with `dtls.logPackets`). */
+  sslStatus: [message: string, peer: PeerAddress];
 }
 
 const METHOD_CODES: Record<string, number> = Method;
@@ -155,6 +173,8 @@ interface Binding extends MessageSink {
   layer: MessageLayer;
   endpoint: DatagramEndpoint;
   exchanges: Map<number | string, Exchange>;
+  /** Removes the client's listeners from the endpoint. */
+  detach?: () => void;
 }
 
 /** One logical request: all its Block1/Block2 round trips and, for observe, the registration. */
@@ -242,9 +262,13 @@ export class CoapClient extends EventEmitter<CoapClientEvents> {
   #presetMid: number | undefined;
   #udp4: Promise<Binding> | undefined;
   #udp6: Promise<Binding> | undefined;
+  #dtls4: DtlsClient | undefined;
+  #dtls6: DtlsClient | undefined;
 
   constructor(options: CoapClientOptions = {}) {
     super();
+    if (options.dtls !== undefined && options.secureEndpoint !== undefined)
+      throw new CoapError('ERR_COAP_STATE', 'pass `dtls` (the client creates its DTLS endpoints) or `secureEndpoint`, not both');
     this.#options = options;
     this.#tokens = new TokenSource(options.tokenLength ?? 6);
     this.#perPeer = options.maxConcurrentPerPeer ?? (this.#tokens.length === 0 ? 1 : Number.POSITIVE_INFINITY);
@@ -307,7 +331,7 @@ export class CoapClient extends EventEmitter<CoapClientEvents> {
 
   /** CoAP ping (empty CON, answered by RST; RFC 7252 §4.3). Resolves with the round-trip time in ms. */
   async ping(uri: string, options: { timeoutMs?: number } = {}): Promise<number> {
-    const { binding, peer } = await this.#target(this.#parse(uri));
+    const { binding, peer } = await this.#target(this.#parse(uri), options.timeoutMs, undefined);
     const layer = binding.layer;
     const started = layer.clock.now();
     layer.peers.retain(peer);
@@ -377,6 +401,14 @@ export class CoapClient extends EventEmitter<CoapClientEvents> {
     for (const b of this.#bindings.values()) b.layer.nextMessageId = v;
   }
 
+  /**
+   * The established DTLS sessions of the endpoints `dtls` created (seed `SSLNegotiated*`, per
+   * server): cipher suite, key exchange, peer certificates or raw key, PSK identity, resumption.
+   */
+  dtlsSessions(): DtlsSessionInfo[] {
+    return [this.#dtls4, this.#dtls6].flatMap((e) => e?.sessions() ?? []);
+  }
+
   /** Message-layer counters summed over the client's endpoints. */
   get stats(): MessageStats {
     const sum: Record<string, number> = {};
@@ -392,8 +424,11 @@ export class CoapClient extends EventEmitter<CoapClientEvents> {
     if (this.#closed) return;
     this.#closed = true;
     for (const ex of [...this.#byId.values()]) this.#fail(ex, new CoapError('ERR_COAP_CLOSED', 'client closed'));
-    for (const b of this.#bindings.values()) b.layer.detach();
-    const toClose = new Set(this.#created);
+    for (const b of this.#bindings.values()) {
+      b.layer.detach();
+      b.detach?.();
+    }
+    const toClose = new Set<DatagramEndpoint>(this.#created);
     if (this.#options.closeEndpoints) {
       if (this.#options.endpoint) toClose.add(this.#options.endpoint);
       if (this.#options.secureEndpoint) toClose.add(this.#options.secureEndpoint);
@@ -427,6 +462,11 @@ export class CoapClient extends EventEmitter<CoapClientEvents> {
     layer.sink = binding;
     if (this.#presetMid !== undefined) layer.nextMessageId = this.#presetMid;
     this.#bindings.set(endpoint, binding);
+    if (endpoint instanceof DtlsClient) {
+      const onClose = (peer: PeerAddress, reason: string) => this.#onSessionClose(endpoint, peer, reason);
+      endpoint.on('sessionClose', onClose);
+      binding.detach = () => endpoint.off('sessionClose', onClose);
+    }
     return endpoint.bind().then(
       () => {
         layer.attach();
@@ -443,7 +483,7 @@ export class CoapClient extends EventEmitter<CoapClientEvents> {
     const o = this.#options;
     if (o.endpoint) return this.#bind(o.endpoint);
     const make = (host: string, port: number) => {
-      const e = new UdpEndpoint({ host, port, socket: createUdpSocket(host, false) });
+      const e = new UdpEndpoint({ host, port });
       this.#created.push(e);
       return this.#bind(e);
     };
@@ -455,7 +495,55 @@ export class CoapClient extends EventEmitter<CoapClientEvents> {
     return this.#udp4;
   }
 
-  async #target(u: CoapUri): Promise<{ binding: Binding; peer: PeerState; address: PeerAddress }> {
+  /** The DTLS endpoint for `coaps://` to an address of `family`: `secureEndpoint`, or one made from `dtls`. */
+  #secureEndpoint(family: 'IPv4' | 'IPv6'): DatagramEndpoint {
+    const o = this.#options;
+    if (o.secureEndpoint !== undefined) return o.secureEndpoint;
+    if (o.dtls === undefined)
+      throw new CoapError(
+        'ERR_COAP_NO_TRANSPORT',
+        'coaps:// needs DTLS settings: pass `dtls` (e.g. { psk: { identity, key } } or { ca }) or a `secureEndpoint`',
+      );
+    const v6 = family === 'IPv6';
+    let e = v6 ? this.#dtls6 : this.#dtls4;
+    if (e === undefined) {
+      const host = v6
+        ? o.bindAddress?.includes(':')
+          ? o.bindAddress
+          : '::'
+        : o.bindAddress && !o.bindAddress.includes(':')
+          ? o.bindAddress
+          : '0.0.0.0';
+      e = createDtlsClient(o.dtls, host);
+      forwardSecurityEvents(e, this, 'sslServerAuthentication');
+      this.#created.push(e);
+      if (v6) this.#dtls6 = e;
+      else this.#dtls4 = e;
+    }
+    return e;
+  }
+
+  /**
+   * A DTLS session ended: exchanges and observations bound to it can never be answered (a
+   * response must arrive on the session and epoch its request went out on, RFC 7252 §9.1.1).
+   */
+  #onSessionClose(endpoint: DtlsClient, address: PeerAddress, reason: string): void {
+    const binding = this.#bindings.get(endpoint);
+    if (binding === undefined) return;
+    const current = endpoint.securityContextOf(address);
+    for (const ex of [...binding.exchanges.values()]) {
+      const ctx = ex.peer.context;
+      if (ex.peer.address.address !== address.address || ex.peer.address.port !== address.port) continue;
+      if (ctx === undefined || ctx === UNBOUND_CONTEXT || ctx === current) continue;
+      this.#fail(ex, new CoapError('ERR_COAP_DTLS', `${ex.uri}: the DTLS session ended (${reason})`));
+    }
+  }
+
+  async #target(
+    u: CoapUri,
+    timeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ binding: Binding; peer: PeerState; address: PeerAddress }> {
     if (this.#closed) throw new CoapError('ERR_COAP_CLOSED', 'client is closed');
     let host = u.host;
     let family: 'IPv4' | 'IPv6' = host.includes(':') ? 'IPv6' : 'IPv4';
@@ -476,17 +564,18 @@ export class CoapClient extends EventEmitter<CoapClientEvents> {
       }
     }
     let binding: Binding;
+    const address: PeerAddress = { address: host, port: u.port, family };
     if (u.scheme === 'coap') binding = await this.#udpBinding(family);
     else if (u.scheme === 'coaps') {
-      const e = this.#options.secureEndpoint;
-      if (e === undefined)
-        throw new CoapError(
-          'ERR_COAP_NO_TRANSPORT',
-          'coaps:// needs a DTLS endpoint: pass `secureEndpoint` (e.g. a DtlsClient from @iotwire/dtls)',
-        );
+      const e = this.#secureEndpoint(family);
       binding = await this.#bind(e);
+      if (e instanceof DtlsClient) {
+        // The URI's authority is what the server's certificate must name (RFC 7252 §9.1.3.3).
+        const servername = e.config.servername ?? u.host;
+        const limit = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : (this.#options.timeoutMs ?? 60_000) || 60_000;
+        await ensureSession(e, address, servername, limit, signal);
+      }
     } else throw new CoapError('ERR_COAP_NO_TRANSPORT', `${u.scheme}:// is not supported by this client (UDP and DTLS only)`);
-    const address: PeerAddress = { address: host, port: u.port, family };
     // A DTLS endpoint tells which session data sent now would use; before the handshake there is none.
     const sessionOf = (binding.endpoint as { securityContextOf?: (p: PeerAddress) => unknown }).securityContextOf;
     const ctx = sessionOf === undefined ? undefined : (sessionOf.call(binding.endpoint, address) ?? UNBOUND_CONTEXT);
@@ -512,7 +601,7 @@ export class CoapClient extends EventEmitter<CoapClientEvents> {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#target(u).then(({ binding, peer }) => {
+    return this.#target(u, init.timeoutMs, init.signal).then(({ binding, peer }) => {
       const options = this.#buildOptions(u, init);
       const token = this.#token(binding, peer, init.token);
       const timeoutMs = init.timeoutMs ?? this.#options.timeoutMs ?? 60_000;
@@ -691,7 +780,7 @@ export class CoapClient extends EventEmitter<CoapClientEvents> {
   #fail(ex: Exchange, error: CoapError): void {
     if (ex.settled) {
       if (ex.observation?.active) {
-        ex.observation.end(error.code === 'ERR_COAP_CLOSED' ? 'closed' : 'stopped');
+        ex.observation.end(error.code === 'ERR_COAP_CLOSED' ? 'closed' : error.code === 'ERR_COAP_DTLS' ? 'session-closed' : 'stopped');
         this.#finish(ex);
       }
       return;

@@ -34,6 +34,8 @@ export type CoapErrorCode =
   | 'ERR_COAP_NO_TRANSPORT'
   /** The host name could not be resolved. */
   | 'ERR_COAP_DNS'
+  /** `coaps`: the DTLS handshake failed, or the session carrying the exchange ended (`cause`: the `DtlsError`). */
+  | 'ERR_COAP_DTLS'
   /** A configured limit was reached (pending requests, body size, observers...). */
   | 'ERR_COAP_LIMIT'
   /** A method was called in the wrong state (e.g. `listen()` twice). */

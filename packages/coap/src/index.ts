@@ -1,3 +1,5 @@
+/** The verdict carried by `sslServerAuthentication` / `sslClientAuthentication` (from `@iotwire/dtls`). */
+export type { CertificateVerdict, DtlsSessionInfo } from '@iotwire/dtls';
 export {
   CoapClient,
   type CoapClientEvents,
@@ -7,6 +9,7 @@ export {
   type RequestInit,
   type RequestOptions,
 } from './client.js';
+export type { CoapDtlsClientOptions, CoapDtlsServerOptions } from './dtls-transport.js';
 export { CoapError, type CoapErrorCode, ERROR_NUMBERS } from './errors.js';
 export type { MessageStats } from './message-layer.js';
 export { type Notification, type NotificationHandler, Observation, type ObservationEndReason } from './observation.js';

@@ -2,9 +2,8 @@
 // RST, deduplicates, matches ACK/RST to our confirmable messages and retransmits them. The
 // request/response roles above it (server, client) see only decoded, deduplicated messages.
 
-import type { Socket } from 'node:dgram';
 import { type DecodedMessage, decode, encodeEmpty, MessageType } from '@iotwire/coap-message';
-import { type DatagramEndpoint, type DatagramInfo, type PeerAddress, UdpEndpoint } from '@iotwire/udp';
+import type { DatagramEndpoint, DatagramInfo, PeerAddress } from '@iotwire/udp';
 import { DedupCache, DedupState } from './dedup.js';
 import { PeerRegistry, type PeerState, UNBOUND_CONTEXT } from './peers.js';
 import { type Clock, systemClock, Timer, TimerQueue } from './timers.js';
@@ -29,7 +28,7 @@ export interface MessageStats {
   retransmissions: number;
   /** CON messages given up after MAX_RETRANSMIT. */
   timeouts: number;
-  /** Outgoing datagrams dropped because the endpoint had too many bytes pending. */
+  /** Outgoing datagrams the endpoint refused (too many bytes pending, closed, no DTLS session). */
   backpressureDrops: number;
   sendErrors: number;
   /** Dedup entries evicted before EXCHANGE_LIFETIME because the cache was full. */
@@ -92,8 +91,6 @@ export interface MessageLayerOptions {
   dedupSlotBytes?: number;
   /** Cap on bytes of replies too long for their slot. Default 4 MiB. */
   dedupMaxLargeBytes?: number;
-  /** Drop outgoing datagrams while the endpoint has more than this many bytes pending. Default 4 MiB. */
-  maxPendingSendBytes?: number;
   clock?: Clock;
   /** Random source in [0, 1) for the ACK_RANDOM_FACTOR jitter. */
   random?: () => number;
@@ -131,9 +128,6 @@ export class MessageLayer {
   readonly stats: MessageStats = newStats();
   sink: MessageSink = {};
   readonly #outgoing = new Map<number, Transmission>();
-  readonly #maxPending: number;
-  /** Plain UDP: the socket, written directly (see `send`). */
-  readonly #socket: Socket | undefined;
   readonly #random: () => number;
   readonly #sweepTimer: Timer;
   #nextMid: number;
@@ -157,8 +151,6 @@ export class MessageLayer {
       },
       this.peers,
     );
-    this.#maxPending = options.maxPendingSendBytes ?? 4 * 1024 * 1024;
-    this.#socket = this.endpoint instanceof UdpEndpoint ? this.endpoint.socket : undefined;
     this.#random = options.random ?? Math.random;
     this.#nextMid = Math.floor(this.#random() * 65536) & 0xffff;
     // Expired dedup entries are popped on insert; this sweep frees them when traffic stops.
@@ -216,40 +208,20 @@ export class MessageLayer {
   // --- sending -------------------------------------------------------------------------------
 
   /**
-   * Sends one datagram, dropping it (counted) under backpressure. Over plain UDP the socket is
-   * written directly: `DatagramEndpoint.send` settles a Promise per datagram, which costs about
-   * as much as the CoAP processing itself; the socket's own send queue gives the backpressure
-   * figure and send errors surface as the endpoint's `error` event.
+   * Sends one datagram through the endpoint's callback-free `trySend`: CoAP does its own
+   * reliability, so a Promise per datagram would be pure cost. A refused datagram (backpressure,
+   * closed endpoint, no DTLS session) is dropped and counted; a CON is retransmitted anyway.
    */
   send(peer: PeerAddress, data: Uint8Array): void {
-    const socket = this.#socket;
-    if (socket !== undefined) {
-      if (socket.getSendQueueSize() > this.#maxPending) {
-        this.stats.backpressureDrops++;
-        return;
-      }
-      this.stats.datagramsOut++;
-      socket.send(data, peer.port, peer.address);
-      return;
-    }
-    if (this.endpoint.pendingSendBytes > this.#maxPending) {
-      this.stats.backpressureDrops++;
-      return;
-    }
-    this.stats.datagramsOut++;
-    this.endpoint.send(data, peer).then(undefined, this.#onSendError);
+    if (this.endpoint.trySend(data, peer)) this.stats.datagramsOut++;
+    else this.stats.backpressureDrops++;
   }
 
-  /** Socket errors (e.g. a failed direct send) go to the owner's `error` event. */
+  /** Endpoint errors (a failed lookup, a socket error) go to the owner's `error` event. */
   readonly #onEndpointError = (err: Error): void => {
     this.stats.sendErrors++;
     if (this.sink.onError) this.sink.onError(err);
     else process.emitWarning(`@iotwire/coap: ${err.message}`, { code: 'IOTWIRE_COAP_ERROR' });
-  };
-
-  readonly #onSendError = (err: Error): void => {
-    this.stats.sendErrors++;
-    this.sink.onDropped?.('send failed', { address: '', port: 0, family: 'IPv4' }, err);
   };
 
   sendEmpty(peer: PeerAddress, type: MessageType, messageId: number): Buffer {

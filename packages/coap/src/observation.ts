@@ -11,7 +11,9 @@ export type ObservationEndReason =
   /** The server answered the registration without Observe. */
   | 'not-accepted'
   /** The client closed. */
-  | 'closed';
+  | 'closed'
+  /** The DTLS session it was registered on ended (notifications may only come on that session, RFC 7252 §9.1.1). */
+  | 'session-closed';
 
 /** One notification (seed `Notification` event). */
 export interface Notification {

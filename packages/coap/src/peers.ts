@@ -51,6 +51,13 @@ export class PeerRegistry {
     return p;
   }
 
+  /** Every state for `address`:`port` (one per security context). */
+  forAddress(address: string, port: number): PeerState[] {
+    const out: PeerState[] = [];
+    for (let p = this.#byAddress.get(address)?.get(port); p !== undefined; p = p.next) out.push(p);
+    return out;
+  }
+
   /** Finds or creates the state for a peer. A new state starts with no references. */
   get(peer: PeerAddress, context: unknown): PeerState {
     let ports = this.#byAddress.get(peer.address);

@@ -23,9 +23,11 @@ import {
   suppressesResponse,
   szxFromSize,
 } from '@iotwire/coap-message';
+import { type CertificateVerdict, DtlsServer } from '@iotwire/dtls';
 import { type DatagramEndpoint, type PeerAddress, UdpEndpoint } from '@iotwire/udp';
 import type { BlockStore, CachedBody } from './block-store.js';
 import { DedupState } from './dedup.js';
+import { type CoapDtlsServerOptions, forwardSecurityEvents } from './dtls-transport.js';
 import { CoapError, reportError } from './errors.js';
 import { MessageLayer, type MessageSink, type MessageStats, type Transmission, type TransmissionOwner, Verdict } from './message-layer.js';
 import { nextObserveValue } from './observe-freshness.js';
@@ -36,29 +38,37 @@ import { type ExchangeResponder, ExchangeState, IncomingRequest } from './reques
 import { normalizePath, type RequestHandler, type Resource, type ResourceOptions, ResourceRegistry } from './resources.js';
 import { type CoapResponseInit, defaultCode, responseCode, responseOptions, toPayload } from './response-init.js';
 import { autoEtag, Block1Assembler, blockKey, newBlock2Cache, sliceBlock } from './server-blocks.js';
-import { createUdpSocket } from './socket.js';
 import { type Clock, Timer } from './timers.js';
 import { tokenKey } from './tokens.js';
 import type { TransmissionParameters } from './transmission.js';
 
 export interface CoapServerOptions {
   /**
-   * The datagram endpoint to serve on: a `UdpEndpoint`, or a DTLS server endpoint for `coaps`.
-   * When omitted, a UDP endpoint is created on `host`:`port`.
+   * Serve `coaps` (RFC 7252 §9) on a DTLS endpoint the server creates on `host`:`port`:
+   * `{ psk: { keys: { identity: key }, lookup, hint } }`, `{ cert, key, requestClientCert,
+   * clientCa }` (certificates), `{ key, useRawPublicKey: true, trustedPeerKeys }` (raw public
+   * keys), the session table (`maxSessions`, default 10000; `idleTimeoutMs`, default 30 min),
+   * and any other `@iotwire/dtls` server setting. Each client gets its own session after a
+   * stateless cookie exchange.
+   */
+  dtls?: CoapDtlsServerOptions;
+  /**
+   * Your own datagram endpoint to serve on instead: a `UdpEndpoint`, or a `DtlsServer` for
+   * `coaps`. When omitted, a UDP endpoint (or, with `dtls`, a DTLS one) is created on `host`:`port`.
    */
   endpoint?: DatagramEndpoint;
   /** Close `endpoint` on `close()`. Default: true for an endpoint the server created, false otherwise. */
   closeEndpoint?: boolean;
   /** Local address (seed `LocalHost`). Default `'0.0.0.0'`; an IPv6 address selects IPv6. */
   host?: string;
-  /** Local port (seed `LocalPort`). Default 5683; 0 picks a free port. */
+  /** Local port (seed `LocalPort`). Default 5683, or 5684 with `dtls`; 0 picks a free port. */
   port?: number;
   /** Share the port with other sockets (seed `ShareLocalPort`). Default false. */
   reuseAddr?: boolean;
   /** Kernel socket buffers (seed `InBufferSize`/`OutBufferSize`). */
   recvBufferSize?: number;
   sendBufferSize?: number;
-  /** Scheme used to compose request URIs. Default `'coap'`. */
+  /** Scheme used to compose request URIs. Default `'coaps'` over DTLS, else `'coap'`. */
   scheme?: CoapScheme;
   /** Handler for requests no registered resource matches (seed `Request` event). */
   handler?: RequestHandler;
@@ -89,7 +99,11 @@ export interface CoapServerOptions {
   transmission?: Partial<TransmissionParameters>;
   /** Dedup cache entries (EXCHANGE_LIFETIME window, bounded). Default 65536. */
   dedupCapacity?: number;
-  /** Drop responses while the endpoint has more than this many bytes queued. Default 4 MiB. */
+  /**
+   * Bytes that may wait in the send queue of the endpoint the server creates; datagrams beyond
+   * it are dropped (counted in `stats.backpressureDrops`). Default 4 MiB. An `endpoint` you pass
+   * applies its own limit.
+   */
   maxPendingSendBytes?: number;
   /** Most verbose `log` event emitted: 0 none, 1 info (default), 2 verbose, 3 debug (seed `LogLevel`). */
   logLevel?: number;
@@ -125,6 +139,14 @@ export interface CoapServerEvents {
   error: [error: Error];
   listening: [address: PeerAddress];
   close: [];
+  /**
+   * Seed `SSLClientAuthentication` (with `dtls` and `requestClientCert`, or raw public keys):
+   * a client's certificate or key and its validation result. `verdict.accept` starts as that
+   * result; set it to override (or `verdict.waitFor(promise)` to decide asynchronously).
+   */
+  sslClientAuthentication: [verdict: CertificateVerdict];
+  /** Seed `SSLStatus`: DTLS handshake progress per client (and records, with `dtls.logPackets`). */
+  sslStatus: [message: string, peer: PeerAddress];
 }
 
 /** Server counters: the message layer's plus request-level ones. */
@@ -159,8 +181,11 @@ const EMPTY = Buffer.alloc(0);
  */
 export class CoapServer extends EventEmitter<CoapServerEvents> {
   readonly #options: CoapServerOptions;
+  /** The endpoint served on: a `UdpEndpoint`, or a `DtlsServer` for `coaps`. */
   readonly endpoint: DatagramEndpoint;
   readonly #ownsEndpoint: boolean;
+  /** The UDP transport under a DTLS endpoint the server created (closed after it). */
+  readonly #transport: UdpEndpoint | undefined;
   readonly #layer: MessageLayer;
   readonly #resources = new ResourceRegistry();
   readonly #observers = new ObserverRegistry();
@@ -188,21 +213,37 @@ export class CoapServer extends EventEmitter<CoapServerEvents> {
   constructor(options: CoapServerOptions = {}) {
     super();
     this.#options = options;
+    if (options.dtls !== undefined && options.endpoint !== undefined)
+      throw new CoapError('ERR_COAP_STATE', 'pass `dtls` (the server creates the DTLS endpoint) or `endpoint`, not both');
     this.#ownsEndpoint = options.endpoint === undefined;
-    this.endpoint =
-      options.endpoint ??
-      new UdpEndpoint({
+    const port = options.port ?? (options.dtls !== undefined && options.endpoint === undefined ? 5684 : 5683);
+    if (options.endpoint !== undefined) this.endpoint = options.endpoint;
+    else {
+      const udp = new UdpEndpoint({
         host: options.host ?? '0.0.0.0',
-        port: options.port ?? 5683,
+        port,
+        reuseAddr: options.reuseAddr ?? false,
         recvBufferSize: options.recvBufferSize,
         sendBufferSize: options.sendBufferSize,
-        socket: createUdpSocket(options.host ?? '0.0.0.0', options.reuseAddr ?? false),
+        maxPendingSendBytes: options.maxPendingSendBytes ?? 4 * 1024 * 1024,
       });
+      if (options.dtls === undefined) this.endpoint = udp;
+      else {
+        const dtls = new DtlsServer({ ...options.dtls, endpoint: udp });
+        forwardSecurityEvents(dtls, this, 'sslClientAuthentication');
+        dtls.on('session', (s) => this.#log(2, `DTLS session with ${peerLabel(s.peer)}: ${s.cipherSuite}${s.resumed ? ' (resumed)' : ''}`));
+        dtls.on('handshakeError', (err, peer) => this.#log(1, `DTLS handshake with ${peerLabel(peer)} failed: ${err.message}`));
+        this.endpoint = dtls;
+        this.#transport = udp;
+      }
+    }
+    if (this.endpoint instanceof DtlsServer) {
+      this.endpoint.on('sessionClose', (peer, reason) => this.#onSessionClose(peer, reason));
+    }
     this.#layer = new MessageLayer({
       endpoint: this.endpoint,
       transmission: options.transmission,
       dedupCapacity: options.dedupCapacity,
-      maxPendingSendBytes: options.maxPendingSendBytes,
       clock: options.clock,
       random: options.random,
     });
@@ -223,7 +264,11 @@ export class CoapServer extends EventEmitter<CoapServerEvents> {
     this.#recognized = recognizer(options.recognizedOptions);
     this.#confirmable = options.confirmable ?? true;
     this.#ackDelay = options.separateResponseDelayMs ?? 500;
-    this.#local = { scheme: options.scheme ?? 'coap', host: options.host ?? '0.0.0.0', port: options.port ?? 5683 };
+    this.#local = {
+      scheme: options.scheme ?? (this.endpoint instanceof DtlsServer ? 'coaps' : 'coap'),
+      host: options.host ?? '0.0.0.0',
+      port,
+    };
     this.handler = options.handler;
     this.logLevel = options.logLevel ?? 1;
   }
@@ -275,7 +320,10 @@ export class CoapServer extends EventEmitter<CoapServerEvents> {
     this.#layer.detach();
     this.#block1.store.clear();
     this.#block2.clear();
-    if (this.#options.closeEndpoint ?? this.#ownsEndpoint) await this.endpoint.close();
+    if (this.#options.closeEndpoint ?? this.#ownsEndpoint) {
+      await this.endpoint.close();
+      await this.#transport?.close();
+    }
     this.emit('close');
   }
 
@@ -359,6 +407,20 @@ export class CoapServer extends EventEmitter<CoapServerEvents> {
   #onDropped(reason: string, peer: PeerAddress, error?: Error): void {
     if (this.listenerCount('dropped') > 0) this.emit('dropped', reason, peer, error);
     this.#log(2, `dropped datagram from ${peer.address}:${peer.port}: ${reason}${error ? ` (${error.message})` : ''}`);
+  }
+
+  /**
+   * A DTLS session ended (close_notify, idle expiry, eviction, a new handshake...): its
+   * observers can no longer be notified on it (RFC 7252 §9.1.1), so they go now rather than at
+   * the next notification.
+   */
+  #onSessionClose(address: PeerAddress, reason: string): void {
+    const current = (this.endpoint as DtlsServer).securityContextOf(address);
+    for (const state of this.#layer.peers.forAddress(address.address, address.port)) {
+      if (state.context === undefined || state.context === current) continue;
+      for (const o of this.#observers.ofPeer(state)) this.#removeObserver(o, 'session-changed');
+    }
+    this.#log(2, `DTLS session with ${peerLabel(address)} ended (${reason})`);
   }
 
   #onUnmatchedReset(peer: PeerState, messageId: number): void {
@@ -868,4 +930,8 @@ function pathOf(options: readonly DecodedOption[]): string {
     path += `/${s}`;
   }
   return path === '' ? '/' : path;
+}
+
+function peerLabel(p: PeerAddress): string {
+  return p.family === 'IPv6' ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`;
 }

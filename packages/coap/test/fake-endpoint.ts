@@ -23,9 +23,22 @@ export class FakeEndpoint extends EventEmitter<DatagramEndpointEvents> implement
     return this.#bound;
   }
 
-  send(data: Uint8Array, peer: PeerAddress): Promise<void> {
+  sendDrops = 0;
+  /** When true, `trySend` refuses everything (backpressure). */
+  refuse = false;
+
+  /** CoAP must stay on the callback-free path: a Promise send here is a regression. */
+  send(_data: Uint8Array, _peer: PeerAddress): Promise<void> {
+    throw new Error('CoAP used DatagramEndpoint.send; it must use trySend');
+  }
+
+  trySend(data: Uint8Array, peer: PeerAddress): boolean {
+    if (this.refuse) {
+      this.sendDrops++;
+      return false;
+    }
     this.sent.push({ data: Buffer.from(data), peer });
-    return Promise.resolve();
+    return true;
   }
 
   close(): Promise<void> {

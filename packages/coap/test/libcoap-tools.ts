@@ -7,9 +7,15 @@ export interface ToolResult {
   stderr: string;
 }
 
-/** Runs libcoap's coap-client-notls (a peer nobody here wrote) and collects its output. */
-export function coapClient(args: string[], options: { timeoutMs?: number; stdin?: Buffer } = {}): Promise<ToolResult> {
-  const bin = requireBinary('coap-client-notls');
+/**
+ * Runs libcoap's coap-client (a peer nobody here wrote) and collects its output: the `notls`
+ * build by default, `openssl` (PSK, certificates) or `gnutls` (PSK, raw public keys) for coaps.
+ */
+export function coapClient(
+  args: string[],
+  options: { timeoutMs?: number; stdin?: Buffer; flavor?: 'notls' | 'openssl' | 'gnutls' } = {},
+): Promise<ToolResult> {
+  const bin = requireBinary(`coap-client-${options.flavor ?? 'notls'}`);
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -253,11 +253,17 @@ describe('message layer (RFC 7252 §4)', () => {
     }).toThrow(RangeError);
   });
 
-  it('drops outgoing datagrams while the endpoint is backed up', () => {
-    ep.pendingSendBytes = 10 * 1024 * 1024;
+  it('drops (and counts) outgoing datagrams the endpoint refuses, through trySend only', () => {
+    ep.refuse = true;
     ep.deliver('4000abcd');
     expect(ep.sent).toHaveLength(0);
+    expect(ep.sendDrops).toBe(1);
     expect(layer.stats.backpressureDrops).toBe(1);
+    expect(layer.stats.datagramsOut).toBe(0);
+    ep.refuse = false;
+    ep.deliver('4000abce');
+    expect(ep.sent).toHaveLength(1);
+    expect(layer.stats.datagramsOut).toBe(1);
   });
 
   it('decodes what it receives (sanity check of the fake endpoint)', () => {

@@ -34,6 +34,8 @@ export interface ConnectionHost {
   readonly stats: DtlsStats;
   /** Hands a datagram to the transport; failures are the host's to count. */
   transmit(data: Buffer, peer: PeerAddress): Promise<void>;
+  /** Hands a datagram to the transport without a completion Promise; false if it was refused. */
+  transmitNow(data: Buffer, peer: PeerAddress): boolean;
   /** True if anyone listens to `sslStatus` (avoids building strings for nobody). */
   readonly wantsStatus: boolean;
   status(message: string, peer: PeerAddress): void;
@@ -464,7 +466,7 @@ export class Connection implements HandshakeContext {
 
   /** Fire-and-forget send for handshake flights and alerts (a lost datagram is what retransmission is for). */
   #sendBestEffort(data: Buffer): void {
-    this.#host.transmit(data, this.peer).catch(() => {});
+    this.#host.transmitNow(data, this.peer);
   }
 
   /** Sends an alert in the current write epoch (best effort). */
@@ -479,22 +481,32 @@ export class Connection implements HandshakeContext {
     this.#sendBestEffort(out);
   }
 
-  /** Protects and sends one application datagram. */
+  /** Protects and sends one application datagram; resolves once the transport took it. */
   sendApplicationData(data: Uint8Array): Promise<void> {
-    if (this.state !== 'established')
-      return Promise.reject(new DtlsError('ERR_DTLS_NO_SESSION', `no established session with ${this.peerKey}`));
-    if (data.length > 16384)
-      return Promise.reject(new DtlsError('ERR_DTLS_MESSAGE_TOO_LARGE', `${data.length} bytes exceed the 16384-byte record limit`));
+    const record = this.#protect(data);
+    return record instanceof DtlsError ? Promise.reject(record) : this.#send(record);
+  }
+
+  /** Protects and sends one application datagram with no Promise; false if it could not go. */
+  trySendApplicationData(data: Uint8Array): boolean {
+    const record = this.#protect(data);
+    return record instanceof DtlsError ? false : this.#host.transmitNow(record, this.peer);
+  }
+
+  /** One application-data record in the current epoch, or why there can be none. */
+  #protect(data: Uint8Array): Buffer | DtlsError {
+    if (this.state !== 'established') return new DtlsError('ERR_DTLS_NO_SESSION', `no established session with ${this.peerKey}`);
+    if (data.length > 16384) return new DtlsError('ERR_DTLS_MESSAGE_TOO_LARGE', `${data.length} bytes exceed the 16384-byte record limit`);
     const state = this.#write.get(this.#writeEpoch)!;
     if (state.seq >= MAX_SEQUENCE) {
       this.#close('sequence_exhausted');
-      return Promise.reject(new DtlsError('ERR_DTLS_SESSION_CLOSED', 'sequence numbers exhausted; the session must be renewed'));
+      return new DtlsError('ERR_DTLS_SESSION_CLOSED', 'sequence numbers exhausted; the session must be renewed');
     }
     const out = Buffer.allocUnsafe(recordSize(state, data.length));
     this.#host.stats.recordsOut++;
     writeRecord(out, 0, state, ContentType.ApplicationData, data);
     this.lastActive = this.#cfg.timers.now();
-    return this.#send(out);
+    return out;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ export class DtlsClient extends DtlsEndpointBase<DtlsClientEvents> {
   declare readonly config: ResolvedClient;
   readonly #cache: LruCache<ClientSessionEntry> | undefined;
   readonly #pending = new Map<string, Pending>();
+  /** Per-peer `servername` given to `connect`, for the session cache key. */
+  readonly #servernames = new Map<string, string>();
   #queued = 0;
 
   constructor(options: DtlsClientOptions = {}) {
@@ -42,8 +44,12 @@ export class DtlsClient extends DtlsEndpointBase<DtlsClientEvents> {
       : undefined;
   }
 
-  /** Performs (or joins) the handshake with `peer`; resolves with the session. */
-  async connect(peer: PeerAddress): Promise<DtlsSessionInfo> {
+  /**
+   * Performs (or joins) the handshake with `peer`; resolves with the session. `servername`
+   * overrides the client's `servername` for a handshake this call starts (SNI and certificate
+   * host matching, e.g. the authority of a `coaps://` URI); an existing session is reused as is.
+   */
+  async connect(peer: PeerAddress, options: { servername?: string } = {}): Promise<DtlsSessionInfo> {
     if (this.isClosed) throw new DtlsError('ERR_DTLS_CLOSED', 'client is closed');
     checkPeer(peer);
     const key = peerKey(peer);
@@ -51,7 +57,7 @@ export class DtlsClient extends DtlsEndpointBase<DtlsClientEvents> {
     if (existing?.state === 'established') return existing.info!;
     return new Promise<DtlsSessionInfo>((resolve, reject) => {
       this.#pendingFor(key).waiters.push({ resolve, reject });
-      if (!existing) this.#start(peer, key).catch((err: Error) => this.#failPending(key, err));
+      if (!existing) this.#start(peer, key, options.servername).catch((err: Error) => this.#failPending(key, err));
     });
   }
 
@@ -79,14 +85,40 @@ export class DtlsClient extends DtlsEndpointBase<DtlsClientEvents> {
     });
   }
 
+  /**
+   * Like `send` without the Promise: sent at once over an established session, otherwise queued
+   * (bounded by `maxQueuedBytes`) behind the handshake it starts. False when refused.
+   */
+  trySend(data: Uint8Array, peer: PeerAddress): boolean {
+    if (!this.isClosed) {
+      const key = peerKey(peer);
+      const c = this.connections.get(key);
+      if (c?.state === 'established') {
+        if (c.trySendApplicationData(data)) return true;
+      } else if (isIP(peer.address) && (this.#pending.get(key)?.bytes ?? 0) + data.length <= this.config.maxQueuedBytes) {
+        const p = this.#pendingFor(key);
+        p.queue.push({ data, resolve: ignore, reject: ignore });
+        p.bytes += data.length;
+        this.#queued += data.length;
+        if (!c) this.#start(peer, key).catch((err: Error) => this.#failPending(key, err));
+        return true;
+      }
+    }
+    this.droppedSends++;
+    return false;
+  }
+
   verdict(v: CertificateVerdict): Promise<boolean> {
     this.emit('sslServerAuthentication', v);
     return v.settle();
   }
 
-  /** Forgets the cached session for `peer` so the next handshake is a full one. */
-  forgetSession(peer: Pick<PeerAddress, 'address' | 'port'>): void {
-    this.#cache?.delete(this.#cacheKey(peerKey(peer)));
+  /**
+   * Forgets the cached session for `peer` so the next handshake is a full one (`servername`:
+   * the one passed to `connect`, if any).
+   */
+  forgetSession(peer: Pick<PeerAddress, 'address' | 'port'>, servername?: string): void {
+    this.#cache?.delete(this.#cacheKey(peerKey(peer), servername ?? this.config.servername));
   }
 
   protected override queuedBytes(): number {
@@ -103,8 +135,8 @@ export class DtlsClient extends DtlsEndpointBase<DtlsClientEvents> {
     else this.stats.dropped.noSession++;
   }
 
-  #cacheKey(key: string): string {
-    return `${key}|${this.config.servername ?? ''}`;
+  #cacheKey(key: string, servername = this.#servernames.get(key) ?? this.config.servername): string {
+    return `${key}|${servername ?? ''}`;
   }
 
   #pendingFor(key: string): Pending {
@@ -116,13 +148,16 @@ export class DtlsClient extends DtlsEndpointBase<DtlsClientEvents> {
     return p;
   }
 
-  async #start(peer: PeerAddress, key: string): Promise<void> {
+  async #start(peer: PeerAddress, key: string, servername?: string): Promise<void> {
     const conn = new Connection(this, peer, key, 'client');
     this.connections.set(key, conn);
+    if (servername === undefined) this.#servernames.delete(key);
+    else this.#servernames.set(key, servername);
     await this.bind();
     if (conn.state === 'closed') return;
     const ck = this.#cacheKey(key);
-    const hs = new ClientHandshake(conn, this.config, this.#cache?.get(ck), (entry) => this.#cache?.set(ck, entry));
+    const config = servername === undefined ? this.config : { ...this.config, servername };
+    const hs = new ClientHandshake(conn, config, this.#cache?.get(ck), (entry) => this.#cache?.set(ck, entry));
     conn.handshake = hs;
     conn.clientRandom = hs.clientRandom;
     this.stats.handshakes.started++;
@@ -148,6 +183,7 @@ export class DtlsClient extends DtlsEndpointBase<DtlsClientEvents> {
       );
     // A session that failed on resumption may have a stale cache entry; start afresh next time.
     if (!conn.info && reason !== 'endpoint_closed') this.#cache?.delete(this.#cacheKey(conn.peerKey));
+    if (!this.connections.has(conn.peerKey)) this.#servernames.delete(conn.peerKey);
   }
 
   #failPending(key: string, err: Error): void {
@@ -161,6 +197,8 @@ export class DtlsClient extends DtlsEndpointBase<DtlsClientEvents> {
     for (const q of p.queue) q.reject(err);
   }
 }
+
+const ignore = (): void => {};
 
 /**
  * Sessions are keyed by the address datagrams come back from, so the peer must be an IP address:

@@ -62,6 +62,13 @@ export class DtlsServer extends DtlsEndpointBase<DtlsServerEvents> {
     return c.sendApplicationData(data);
   }
 
+  trySend(data: Uint8Array, peer: PeerAddress): boolean {
+    const c = this.isClosed ? undefined : this.connections.get(peerKey(peer));
+    if (c?.state === 'established' && c.trySendApplicationData(data)) return true;
+    this.droppedSends++;
+    return false;
+  }
+
   verdict(v: CertificateVerdict): Promise<boolean> {
     this.emit('sslClientAuthentication', v);
     return v.settle();
@@ -144,7 +151,7 @@ export class DtlsServer extends DtlsEndpointBase<DtlsServerEvents> {
     this.stats.handshakes.helloVerifyRequests++;
     this.stats.recordsOut++;
     if (this.wantsStatus) this.status('ClientHello without valid cookie: HelloVerifyRequest sent (no state kept)', peer);
-    this.transmit(out, peer).catch(() => {});
+    this.transmitNow(out, peer);
   }
 
   /** Keeps the table within `maxSessions`: evicts the least recently active connection. */

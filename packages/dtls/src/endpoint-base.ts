@@ -130,6 +130,20 @@ export abstract class DtlsEndpointBase<E extends DtlsEndpointEvents & Record<key
 
   abstract send(data: Uint8Array, peer: PeerAddress): Promise<void>;
 
+  /**
+   * Protects and sends `data` with no Promise (the seam's hot path): false, counted in
+   * `sendDrops`, when it cannot go now (closed, no session to carry it, or the transport
+   * refused the record under backpressure).
+   */
+  abstract trySend(data: Uint8Array, peer: PeerAddress): boolean;
+
+  /** Application datagrams `trySend` refused. */
+  get sendDrops(): number {
+    return this.droppedSends;
+  }
+
+  protected droppedSends = 0;
+
   /** Sends close_notify on every session, then releases the transport (if we created it). Idempotent. */
   async close(): Promise<void> {
     if (this.isClosed) return;
@@ -149,6 +163,10 @@ export abstract class DtlsEndpointBase<E extends DtlsEndpointEvents & Record<key
 
   transmit(data: Buffer, peer: PeerAddress): Promise<void> {
     return this.inner.send(data, peer);
+  }
+
+  transmitNow(data: Buffer, peer: PeerAddress): boolean {
+    return this.inner.trySend(data, peer);
   }
 
   get wantsStatus(): boolean {

@@ -78,6 +78,27 @@ describe('the DatagramEndpoint seam over DTLS', () => {
     await p.close();
   });
 
+  it('trySend: no Promise, queued behind the handshake on the client, refused (and counted) without a session', async () => {
+    const p = await pair({ psk: serverPsk }, { psk: PSK, maxQueuedBytes: 10 });
+    const got: string[] = [];
+    p.client.on('message', (d) => got.push(d.toString()));
+    expect(p.client.trySend(Buffer.from('a1'), p.addr)).toBe(true); // starts the handshake
+    expect(p.client.trySend(Buffer.from('b2'), p.addr)).toBe(true);
+    expect(p.client.pendingSendBytes).toBe(4);
+    expect(p.client.trySend(Buffer.alloc(7), p.addr)).toBe(false); // over maxQueuedBytes
+    expect(p.client.trySend(Buffer.from('x'), { address: 'localhost', port: 1, family: 'IPv4' })).toBe(false); // not an IP
+    await expect.poll(() => got).toEqual(['a1', 'b2']);
+    expect(p.client.trySend(Buffer.from('c3'), p.addr)).toBe(true); // established: sent at once
+    await expect.poll(() => got).toEqual(['a1', 'b2', 'c3']);
+    expect(p.client.sendDrops).toBe(2);
+    const stranger = { address: '127.0.0.1', port: 9, family: 'IPv4' as const };
+    expect(p.server.trySend(Buffer.from('x'), stranger)).toBe(false);
+    expect(p.server.sendDrops).toBe(1);
+    await p.close();
+    expect(p.client.trySend(Buffer.from('x'), p.addr)).toBe(false);
+    expect(p.server.trySend(Buffer.from('x'), p.addr)).toBe(false);
+  });
+
   it('queued sends reject when the handshake fails', async () => {
     const p = await pair({ psk: serverPsk }, { psk: { identity: 'stranger', key: 'x' } });
     const a = p.client.send(Buffer.from('a'), p.addr);

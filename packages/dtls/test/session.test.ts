@@ -161,6 +161,24 @@ describe('certificate mode (X.509)', () => {
     await expect(b.client.connect(b.addr)).rejects.toMatchObject({ code: 'ERR_DTLS_CERT_REJECTED', message: /host name mismatch/ });
   });
 
+  it('connect(peer, { servername }) sets the name per handshake (SNI, host check, session cache key)', async () => {
+    const a = await make(cert, { ca });
+    const s = await a.client.connect(a.addr, { servername: 'localhost' });
+    expect(s.servername).toBe('localhost');
+    expect(a.server.sessions()[0]?.servername).toBe('localhost');
+    a.client.closeSession(a.addr);
+    // The session is cached under that name: connecting again with it resumes.
+    expect((await a.client.connect(a.addr, { servername: 'localhost' })).resumed).toBe(true);
+    a.client.closeSession(a.addr);
+    a.client.forgetSession(a.addr, 'localhost');
+    expect((await a.client.connect(a.addr, { servername: 'localhost' })).resumed).toBe(false);
+    const b = await make(cert, { ca });
+    await expect(b.client.connect(b.addr, { servername: 'example.org' })).rejects.toMatchObject({
+      code: 'ERR_DTLS_CERT_REJECTED',
+      message: /host name mismatch/,
+    });
+  });
+
   it('mutual authentication: CertificateRequest, client chain validated, sslClientAuthentication', async () => {
     const { client, addr, server } = await make(
       { ...cert, requestClientCert: true, clientCa: ca },

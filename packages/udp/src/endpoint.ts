@@ -48,7 +48,19 @@ export interface DatagramEndpoint extends TypedEvents<DatagramEndpointEvents> {
    * layer finished with them). Rejects with a typed error on failure.
    */
   send(data: Uint8Array, peer: PeerAddress): Promise<void>;
-  /** Bytes handed to `send` whose completion is still pending (backpressure accounting). */
+  /**
+   * Send one datagram without a completion callback: the hot path for protocols that do their
+   * own reliability (CoAP retransmits, DTLS resends flights), where a Promise per datagram
+   * would cost as much as the protocol work. Returns false, and counts the datagram in
+   * `sendDrops`, when it was dropped at once: endpoint closed or not bound, datagram too large,
+   * too many bytes already pending (backpressure), or (DTLS) no session and none can be started.
+   * After acceptance nothing more is reported per datagram (like any datagram lost on the way);
+   * failures of the endpoint itself (e.g. a host-name lookup) surface as the `error` event.
+   */
+  trySend(data: Uint8Array, peer: PeerAddress): boolean;
+  /** Datagrams `trySend` refused (closed, not bound, too large, backpressure). */
+  readonly sendDrops: number;
+  /** Bytes handed over whose sending is still pending (backpressure accounting). */
   readonly pendingSendBytes: number;
   /** Stop receiving, release the socket; pending sends reject. Idempotent. */
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { isIP, isIPv6 } from 'node:net';
 import type { DatagramEndpoint, DatagramEndpointEvents, PeerAddress } from './endpoint.js';
-import { UdpError } from './errors.js';
+import { UdpError, type UdpErrorCode } from './errors.js';
 
 export interface UdpEndpointOptions {
   /** Local address to bind. Default `'0.0.0.0'`; an IPv6 address selects a `udp6` socket. */
@@ -23,8 +23,9 @@ export interface UdpEndpointOptions {
   /** Largest datagram `send` accepts. Default 65507 (IPv4 UDP payload limit). */
   maxDatagramSize?: number;
   /**
-   * Upper bound on bytes queued in sends not yet completed. A send beyond it rejects with
-   * `ERR_UDP_BACKPRESSURE` rather than growing memory. Default 8 MiB.
+   * Upper bound on bytes pending: `send` calls not yet completed plus the socket's send queue.
+   * Beyond it `send` rejects with `ERR_UDP_BACKPRESSURE` and `trySend` returns false, rather
+   * than growing memory. Default 8 MiB.
    */
   maxPendingSendBytes?: number;
   /** Wrap an existing socket instead of creating one (it must not be bound yet unless `bound`). */
@@ -42,12 +43,15 @@ export class UdpEndpoint extends EventEmitter<DatagramEndpointEvents> implements
   #bound: Promise<PeerAddress> | undefined;
   #address: PeerAddress | undefined;
   #closed = false;
-  #pending = 0;
+  /** Bytes of `send` calls whose callback has not run yet. */
+  #inflight = 0;
   #binding = false;
   /** Datagrams received and handed to listeners. */
   datagramsIn = 0;
-  /** Datagrams sent successfully. */
+  /** Datagrams handed to the socket (by `send` or `trySend`). */
   datagramsOut = 0;
+  /** Datagrams `trySend` refused (closed, not bound, too large, backpressure). */
+  sendDrops = 0;
 
   constructor(options: UdpEndpointOptions = {}) {
     super();
@@ -79,8 +83,9 @@ export class UdpEndpoint extends EventEmitter<DatagramEndpointEvents> implements
     return this.#socket;
   }
 
+  /** Bytes of `send` calls not yet completed plus bytes waiting in the socket's send queue. */
   get pendingSendBytes(): number {
-    return this.#pending;
+    return this.#closed ? 0 : this.#inflight + this.#socket.getSendQueueSize();
   }
 
   bind(): Promise<PeerAddress> {
@@ -111,29 +116,63 @@ export class UdpEndpoint extends EventEmitter<DatagramEndpointEvents> implements
     return this.#address;
   }
 
+  /**
+   * Sends one datagram and resolves once the socket has handed it to the kernel. The same
+   * admission checks as {@link trySend}, but a refusal rejects with a typed `UdpError`
+   * (`ERR_UDP_CLOSED`, `ERR_UDP_NOT_BOUND`, `ERR_UDP_DATAGRAM_TOO_LARGE`, `ERR_UDP_BACKPRESSURE`).
+   */
   send(data: Uint8Array, peer: PeerAddress): Promise<void> {
-    if (this.#closed) return Promise.reject(new UdpError('ERR_UDP_CLOSED', 'endpoint is closed'));
-    if (!this.#address) return Promise.reject(new UdpError('ERR_UDP_NOT_BOUND', 'call bind() before send()'));
-    if (data.byteLength > this.#maxDatagram) {
-      return Promise.reject(
-        new UdpError('ERR_UDP_DATAGRAM_TOO_LARGE', `datagram of ${data.byteLength} bytes exceeds ${this.#maxDatagram}`),
-      );
-    }
-    if (this.#pending + data.byteLength > this.#maxPending) {
-      return Promise.reject(new UdpError('ERR_UDP_BACKPRESSURE', `${this.#pending} bytes already pending (limit ${this.#maxPending})`));
-    }
+    const refused = this.#admit(data.byteLength);
+    if (refused !== undefined) return Promise.reject(this.#refusal(refused, data.byteLength));
     const size = data.byteLength;
-    this.#pending += size;
+    this.#inflight += size;
+    this.datagramsOut++;
     return new Promise<void>((resolve, reject) => {
       this.#socket.send(data, peer.port, peer.address, (err) => {
-        this.#pending -= size;
+        this.#inflight -= size;
         if (err) reject(new UdpError('ERR_UDP_SEND', `send to ${peer.address}:${peer.port} failed: ${err.message}`, { cause: err }));
-        else {
-          this.datagramsOut++;
-          resolve();
-        }
+        else resolve();
       });
     });
+  }
+
+  /**
+   * Sends one datagram with no callback and no Promise. dgram first tries a synchronous
+   * `sendmsg`; only when the kernel buffer is full does the datagram wait in the socket's send
+   * queue, whose size is the backpressure figure. Returns false (counted in `sendDrops`) when
+   * the datagram was refused. dgram reports nothing per datagram without a callback, except a
+   * failed host-name lookup (an `error` event): peers are IP literals on the hot path.
+   */
+  trySend(data: Uint8Array, peer: PeerAddress): boolean {
+    if (this.#admit(data.byteLength) !== undefined) {
+      this.sendDrops++;
+      return false;
+    }
+    this.datagramsOut++;
+    this.#socket.send(data, peer.port, peer.address);
+    return true;
+  }
+
+  /** Why a datagram of `size` bytes cannot be sent now, or undefined if it can. */
+  #admit(size: number): UdpErrorCode | undefined {
+    if (this.#closed) return 'ERR_UDP_CLOSED';
+    if (this.#address === undefined) return 'ERR_UDP_NOT_BOUND';
+    if (size > this.#maxDatagram) return 'ERR_UDP_DATAGRAM_TOO_LARGE';
+    if (this.#inflight + this.#socket.getSendQueueSize() + size > this.#maxPending) return 'ERR_UDP_BACKPRESSURE';
+    return undefined;
+  }
+
+  #refusal(code: UdpErrorCode, size: number): UdpError {
+    switch (code) {
+      case 'ERR_UDP_CLOSED':
+        return new UdpError(code, 'endpoint is closed');
+      case 'ERR_UDP_NOT_BOUND':
+        return new UdpError(code, 'call bind() before send()');
+      case 'ERR_UDP_DATAGRAM_TOO_LARGE':
+        return new UdpError(code, `datagram of ${size} bytes exceeds ${this.#maxDatagram}`);
+      default:
+        return new UdpError(code, `${this.pendingSendBytes} bytes already pending (limit ${this.#maxPending})`);
+    }
   }
 
   close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { peerKey, UdpEndpoint, UdpError } from '../src/index.js';
@@ -64,6 +65,53 @@ describe('UdpEndpoint', () => {
     expect(results[0]?.status).toBe('fulfilled');
     expect(results[1]).toMatchObject({ status: 'rejected', reason: { code: 'ERR_UDP_BACKPRESSURE' } });
   });
+
+  it('trySend delivers without a Promise and counts what it refuses', async () => {
+    const a = endpoint({ maxDatagramSize: 100 });
+    const b = endpoint();
+    const target = { address: '127.0.0.1', port: 9, family: 'IPv4' as const };
+    expect(a.trySend(Buffer.alloc(1), target)).toBe(false); // not bound yet
+    await a.bind();
+    const bAddr = await b.bind();
+    const got: string[] = [];
+    b.on('message', (d) => got.push(d.toString()));
+    for (let i = 0; i < 5; i++) expect(a.trySend(Buffer.from(`m${i}`), bAddr)).toBe(true);
+    expect(a.trySend(Buffer.alloc(101), bAddr)).toBe(false); // too large
+    await expect.poll(() => got.length).toBe(5);
+    expect(got).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(a.datagramsOut).toBe(5);
+    await a.close();
+    expect(a.trySend(Buffer.alloc(1), bAddr)).toBe(false); // closed
+    expect(a.sendDrops).toBe(3);
+  });
+
+  it('trySend and send refuse while the socket send queue is over the limit', async () => {
+    // A kernel that stops accepting datagrams shows up as bytes in dgram's send queue.
+    const socket = createSocket({ type: 'udp4' });
+    let queued = 0;
+    socket.getSendQueueSize = () => queued;
+    const a = endpoint({ socket, maxPendingSendBytes: 1000 });
+    await a.bind();
+    const target = { address: '127.0.0.1', port: 9, family: 'IPv4' as const };
+    queued = 950;
+    expect(a.pendingSendBytes).toBe(950);
+    expect(a.trySend(Buffer.alloc(100), target)).toBe(false);
+    await expect(a.send(Buffer.alloc(100), target)).rejects.toMatchObject({ code: 'ERR_UDP_BACKPRESSURE' });
+    expect(a.trySend(Buffer.alloc(50), target)).toBe(true);
+    queued = 0;
+    expect(a.trySend(Buffer.alloc(100), target)).toBe(true);
+    expect(a.sendDrops).toBe(1);
+  });
+
+  it('reports an asynchronous send failure of trySend through the error event', async () => {
+    const a = endpoint();
+    await a.bind();
+    const err = once(a, 'error');
+    // An unresolvable host name fails in dgram's lookup, after trySend returned.
+    expect(a.trySend(Buffer.alloc(1), { address: 'no-such-host.invalid', port: 9, family: 'IPv4' })).toBe(true);
+    const [e] = (await err) as [NodeJS.ErrnoException];
+    expect(e.code).toMatch(/ENOTFOUND|EAI_AGAIN|EAI_FAIL/);
+  }, 30_000);
 
   it('reports a bind conflict as a typed error', async () => {
     const a = endpoint();

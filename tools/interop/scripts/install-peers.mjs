@@ -15,6 +15,8 @@ const NEEDED = {
   openssl: 'openssl',
   'redis-server': 'redis-server',
   chromium: 'chromium',
+  // Prometheus's exposition linter (`promtool check metrics`) for the broker's /metrics.
+  promtool: 'prometheus',
 };
 
 const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];

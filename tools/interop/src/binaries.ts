@@ -17,6 +17,7 @@ export const PEER_PACKAGES: Record<string, string> = {
   'redis-server': 'redis-server',
   'redis-cli': 'redis-tools',
   chromium: 'chromium',
+  promtool: 'prometheus',
 };
 
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];

@@ -10,6 +10,7 @@ export {
   startOpensslDtlsServer,
   startOpensslTlsClient,
 } from './openssl.js';
+export { makeTestPki, type TestPki } from './pki.js';
 export { freePort, type PortKind } from './ports.js';
 export { coapPing, tcpOpen, udpExchange } from './probes.js';
 export { PeerProcess, type PeerProcessOptions, sleep, startPeer } from './process.js';

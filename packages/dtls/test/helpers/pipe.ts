@@ -55,10 +55,19 @@ export class PipeEndpoint extends EventEmitter<DatagramEndpointEvents> implement
   get pendingSendBytes(): number {
     return 0;
   }
+  sendDrops = 0;
   send(data: Uint8Array, peer: PeerAddress): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('closed'));
     this.net.route(Buffer.from(data), this.addr, peer);
     return Promise.resolve();
+  }
+  trySend(data: Uint8Array, peer: PeerAddress): boolean {
+    if (this.#closed) {
+      this.sendDrops++;
+      return false;
+    }
+    this.net.route(Buffer.from(data), this.addr, peer);
+    return true;
   }
   close(): Promise<void> {
     if (!this.#closed) {

@@ -1,22 +1,26 @@
 // DTLS suite: @iotwire/dtls's DtlsServer against libcoap's coap-server-openssl (OpenSSL 3 DTLS),
 // side by side in one run, both driven by the same client (@iotwire/dtls's DtlsClient in a
-// worker thread). `pnpm bench dtls [--duration=ms] [--concurrency=n] [--rounds=n]`. Each scenario
+// worker thread). `pnpm bench dtls [--duration=ms] [--concurrency=n] [--rounds=n] [--only=word,...]`. Each scenario
 // runs ours then theirs `rounds` times, alternating, and keeps the best of each (a shared 2-core
 // machine is noisy).
 //
 //  - full handshakes/s, PSK (TLS_PSK_WITH_AES_128_CCM_8) and certificate
 //    (TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, P-256), each with the HelloVerifyRequest cookie
 //    exchange and a close_notify; the client forgets the session so no handshake is resumed;
-//  - CoAP GET round trips/s over established PSK sessions (ours: a minimal 2.05 responder;
-//    libcoap: its full CoAP stack serving `/`).
+//  - CoAP GET round trips/s over established PSK sessions at the DTLS layer (ours: DtlsServer
+//    with a minimal 2.05 responder; libcoap: its full CoAP stack serving `/`);
+//  - coaps GET requests/s over established PSK sessions, full stack against full stack: our
+//    `iotwire-coap serve -k` (CoapServer over DtlsServer, its own process) against
+//    `coap-server-openssl -k`, both serving `/` on their DTLS port (CoAP port + 1).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { DtlsServer, type DtlsServerOptions } from '@iotwire/dtls';
-import { type LibcoapPeer, requireBinary, startLibcoapServer } from '@iotwire/interop';
+import { freePort, type LibcoapPeer, requireBinary, startLibcoapServer, startPeer } from '@iotwire/interop';
 import { fmt, markdownTable, ratio } from '../measure.js';
 import type { DriverJob, DriverResult } from './driver.js';
 
@@ -85,18 +89,54 @@ async function ourServer(options: DtlsServerOptions): Promise<{ port: number; cl
   return { port: addr.port, close: () => server.close() };
 }
 
+/** utime + stime of a process in ms, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+const TICKS = clockTicks();
+
+/** `iotwire-coap serve` with DTLS, in its own process like libcoap; resolves with its coaps port. */
+async function ourCoapServer(args: string[]): Promise<{ port: number; pid: number; close(): Promise<void> }> {
+  const require = createRequire(import.meta.url);
+  const bin = join(dirname(require.resolve('@iotwire/coap-cli/package.json')), 'dist', 'bin.js');
+  const port = await freePort('udp', { count: 2 });
+  const proc = await startPeer({
+    name: 'iotwire-coap serve',
+    command: process.execPath,
+    args: [bin, 'serve', '-A', '127.0.0.1', '-p', String(port), ...args],
+    ready: (p) => p.output.includes('serving'),
+  });
+  return { port: port + 1, pid: proc.pid, close: () => proc.stop() };
+}
+
 interface Scenario {
   name: string;
   kind: DriverJob['kind'];
   client: DriverJob['client'];
   ours: DtlsServerOptions;
+  /** Instead of an in-process DtlsServer: `iotwire-coap serve` with these arguments. */
+  oursCli?: string[];
   theirs: string[];
 }
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { duration: { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' } },
+    options: { duration: { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' } },
     strict: false,
     allowPositionals: true,
   });
@@ -121,30 +161,60 @@ export async function run(argv: string[]): Promise<void> {
       theirs: ['-c', pki.certFile, '-j', pki.keyFile, '-n'],
     },
     {
-      name: 'CoAP GET round trips/s over established PSK sessions',
+      name: 'CoAP GET round trips/s over established PSK sessions (DTLS layer: DtlsServer + minimal responder)',
       kind: 'rtt',
       client: { psk, cipherSuites: 'TLS_PSK_WITH_AES_128_CCM_8' },
       ours: { psk: { keys: { Client_identity: 'secretPSK' } } },
       theirs: ['-k', 'secretPSK'],
     },
+    {
+      name: 'coaps GET req/s over established PSK sessions (full stack: iotwire-coap serve -k)',
+      kind: 'rtt',
+      client: { psk, cipherSuites: 'TLS_PSK_WITH_AES_128_CCM_8' },
+      ours: {},
+      oursCli: ['-k', 'secretPSK'],
+      theirs: ['-k', 'secretPSK'],
+    },
   ];
 
   const rows: (string | number)[][] = [];
-  for (const s of scenarios) {
+  // --only=handshake,coaps runs the scenarios whose name contains one of the words.
+  const only = typeof values.only === 'string' ? values.only.split(',') : undefined;
+  for (const s of scenarios.filter((x) => only === undefined || only.some((w) => x.name.includes(w)))) {
     const conc = s.kind === 'rtt' ? concurrency * 2 : concurrency;
     const job = (port: number): DriverJob => ({ kind: s.kind, port, durationMs, warmupMs: 500, concurrency: conc, client: s.client });
     let oursRate = 0;
     let theirsRate = 0;
     const errors = [0, 0];
+    // Server CPU per operation (both servers in their own process only): steadier than the
+    // rate on a shared machine, where the rate measures scheduling as much as work.
+    const cpu: [number[], number[]] = [[], []];
+    const perOp = (pid: number, run: () => Promise<DriverResult>) => async () => {
+      const c0 = cpuMs(pid);
+      const r = await run();
+      // The CPU window also covers the warm-up: scale the measured operations to it.
+      const ops = r.ops * ((r.elapsedMs + 500) / r.elapsedMs);
+      return { r, us: ((cpuMs(pid) - c0) * 1000) / ops };
+    };
     for (let round = 0; round < rounds; round++) {
-      const ours = await ourServer(s.ours);
-      const a = await drive(job(ours.port));
+      const ours = s.oursCli ? await ourCoapServer(s.oursCli) : await ourServer(s.ours);
+      let a: DriverResult;
+      if ('pid' in ours) {
+        const m = await perOp(ours.pid as number, () => drive(job(ours.port)))();
+        a = m.r;
+        cpu[0].push(m.us);
+      } else a = await drive(job(ours.port));
       await ours.close();
       let peer: LibcoapPeer | undefined;
       let b: DriverResult;
       try {
         peer = await startLibcoapServer({ flavor: 'openssl', args: [...s.theirs, '-v', '0'] });
-        b = await drive(job(peer.dtlsPort));
+        const port = peer.dtlsPort;
+        if (s.oursCli) {
+          const m = await perOp(peer.process.pid, () => drive(job(port)))();
+          b = m.r;
+          cpu[1].push(m.us);
+        } else b = await drive(job(port));
       } finally {
         await peer?.stop();
       }
@@ -152,20 +222,36 @@ export async function run(argv: string[]): Promise<void> {
       theirsRate = Math.max(theirsRate, (b.ops / b.elapsedMs) * 1000);
       errors[0]! += a.errors;
       errors[1]! += b.errors;
+      const us = (i: 0 | 1) => (cpu[i].length > round ? `, server CPU ${cpu[i][round]!.toFixed(1)} µs/op` : '');
       console.error(
-        `  ${s.name} round ${round + 1}: ours ${fmt((a.ops / a.elapsedMs) * 1000)}/s (${a.retransmissions} retransmissions), libcoap ${fmt((b.ops / b.elapsedMs) * 1000)}/s (${b.retransmissions} retransmissions)`,
+        `  ${s.name} round ${round + 1}: ours ${fmt((a.ops / a.elapsedMs) * 1000)}/s (${a.retransmissions} retransmissions${us(0)}), libcoap ${fmt((b.ops / b.elapsedMs) * 1000)}/s (${b.retransmissions} retransmissions${us(1)})`,
       );
       if (a.errors) console.error(`  ${s.name} (ours): ${a.errors} errors, first: ${a.firstError}`);
       if (b.errors) console.error(`  ${s.name} (libcoap): ${b.errors} errors, first: ${b.firstError}`);
     }
-    rows.push([s.name, fmt(oursRate), fmt(theirsRate), ratio(oursRate, theirsRate), `${errors[0]}/${errors[1]}`]);
+    const best = (xs: number[]) => (xs.length > 0 ? Math.min(...xs).toFixed(1) : '-');
+    rows.push([
+      s.name,
+      fmt(oursRate),
+      fmt(theirsRate),
+      ratio(oursRate, theirsRate),
+      cpu[0].length > 0 ? `${best(cpu[0])} / ${best(cpu[1])}` : '-',
+      `${errors[0]}/${errors[1]}`,
+    ]);
   }
   console.log(
     `\n## dtls (best of ${rounds} alternating runs of ${durationMs} ms; ${concurrency} concurrent clients for handshakes, ${concurrency * 2} for round trips)\n`,
   );
   console.log(
     markdownTable(
-      ['scenario', '@iotwire/dtls DtlsServer', 'libcoap coap-server-openssl', 'ratio (ours/theirs)', 'errors (ours/theirs)'],
+      [
+        'scenario',
+        '@iotwire/dtls DtlsServer',
+        'libcoap coap-server-openssl',
+        'ratio (ours/theirs)',
+        'server CPU µs/op, best (ours/theirs)',
+        'errors (ours/theirs)',
+      ],
       rows,
     ),
   );

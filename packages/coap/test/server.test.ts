@@ -107,7 +107,7 @@ describe('CoapServer: responses', () => {
     expect([bad.type, bad.code]).toEqual([MessageType.ACK, 0x82]);
     raw.send(get(2, 'a', Buffer.of(1), [{ number: 2048, value: Buffer.of(1) }]), p.port);
     expect(decode(await raw.next()).code).toBe(0x45);
-    // OSCORE (9) is registered but not implemented here: unrecognised, so 4.02 as well.
+    // OSCORE (9) is registered but unsupported here: unrecognised, so 4.02 as well.
     raw.send(get(3, 'a', Buffer.of(1), [{ number: OptionNumber.Oscore, value: Buffer.alloc(0) }]), p.port);
     expect(decode(await raw.next()).code).toBe(0x82);
     expect(p.server.stats.badOptions).toBe(2);

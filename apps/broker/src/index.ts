@@ -1,11 +1,26 @@
-export { BROKER_USAGE, type BrokerArgs, parseBrokerArgs } from './args.js';
+export { AccessControl, type ClientChange, DASHBOARD_USER } from './access.js';
+export { BROKER_USAGE, type BrokerArgs, EXIT, parseBrokerArgs } from './args.js';
+export { describeListener, listenerOptions, withPort } from './config/listeners.js';
 export {
-  type BrokerConfigFile,
   ConfigError,
+  type ConfigIssue,
+  type ConfigPath,
+  defaultConfig,
+  formatPath,
+  type LoadedConfig,
+  loadConfigFile,
+  parseConfigText,
+} from './config/load.js';
+export {
+  type BrokerConfig,
+  type BrokerConfigInput,
+  configSchema,
   DEFAULT_LISTENERS,
   type ListenerConfig,
-  listenerOptions,
-  parseConfig,
-  readConfig,
-} from './config.js';
-export { type RunningBroker, startServer } from './server.js';
+  LOG_LEVELS,
+  type LogLevelName,
+  listenerSchema,
+} from './config/schema.js';
+export type { Logger, LoggerOptions } from './logger.js';
+export { LIVE_MQTT_OPTIONS, planReload, type ReloadPlan } from './reload.js';
+export { BrokerServer, type ReloadOutcome, type StartOptions } from './server.js';

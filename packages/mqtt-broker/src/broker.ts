@@ -24,6 +24,7 @@ import {
 import { BrokerMessage, type MessageInfo, messageInfo } from './message.js';
 import { fromStoredMessage } from './persistence.js';
 import { runPublishHooks } from './publish-flow.js';
+import { type UpdateOptionsResult, updateOptions } from './reconfigure.js';
 import { exportSession, importSession, restoreStoredSession, type SessionInfo, sessionInfo } from './session-json.js';
 import type { BrokerStats } from './stats.js';
 import type { ByteStream, ListenerProtocol } from './transport.js';
@@ -47,6 +48,7 @@ const MESSAGE_EVENTS = new Set<string>([
 
 export class MqttBroker extends EventEmitter<BrokerEvents> {
   readonly #core: BrokerCore;
+  readonly #options: BrokerOptions;
   readonly #listeners: ListenerRuntime[] = [];
   #listening = false;
   #loaded = false;
@@ -55,6 +57,7 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   constructor(options: BrokerOptions = {}) {
     super();
     this.#core = new BrokerCore(this as unknown as EventEmitter<BrokerEvents>, options);
+    this.#options = options;
     // The per-message events cost nothing while nobody listens: flags are refreshed here only.
     (this as EventEmitter).on('newListener', (name: string | symbol) => {
       if (typeof name === 'string' && MESSAGE_EVENTS.has(name)) {
@@ -96,6 +99,11 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   get brokerListeners(): readonly BrokerListenerInfo[] {
     return this.#listeners.map((l) => l.info);
   }
+  /** This node's id in a Redis cluster (`cluster` option), else undefined. */
+  get clusterNodeId(): string | undefined {
+    return this.#core.cluster?.id;
+  }
+
   get listening(): boolean {
     return this.#listening;
   }
@@ -113,6 +121,21 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   }
 
   // --- configuration ------------------------------------------------------------------
+  /**
+   * Changes options while clients stay connected (configuration reload, SIGHUP): `limits`
+   * (all but `maxPacketSize`), `defaultIdleTimeout`, `logLevel`, `allowAnonymous`,
+   * `maxKeepAlive`, `maxSessionExpiryInterval`, `queueQos0Offline`, `willOnDisconnect`,
+   * `willOnShutdown`, `responseInformation`, `clientIdPrefix`. Options that were advertised to
+   * connected clients or that build the broker (storage, cluster, hooks, Maximum QoS, …) are
+   * not applied: the result lists those whose value differs under `restartRequired`.
+   * Everything is validated first (`ERR_INVALID_ARGUMENT`); on error nothing changes.
+   */
+  updateOptions(partial: Partial<BrokerOptions>): UpdateOptionsResult {
+    const r = updateOptions(this.#core, partial, this.#options);
+    if (r.applied.length > 0) this.#core.log(1, 'Info', '', `options updated: ${r.applied.join(', ')}`);
+    return r;
+  }
+
   /** Adds a listener (before startListening). Not named addListener: that is EventEmitter's. */
   addBrokerListener(options: BrokerListenerOptions): BrokerListenerInfo {
     if (this.#listening) throw new BrokerError(BrokerErrorCode.InvalidState, 'listeners must be added before startListening()');
@@ -126,6 +149,16 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   /** Adds a hook after the existing ones. */
   addHook(hook: BrokerHook): void {
     this.#core.addHook(hook);
+  }
+
+  /** Removes a hook (e.g. when a reloaded configuration drops the password file). False if it was not added. */
+  removeHook(hook: BrokerHook): boolean {
+    return this.#core.removeHook(hook);
+  }
+
+  /** The hooks, in the order they run. */
+  get hooks(): readonly BrokerHook[] {
+    return [...this.#core.hooks];
   }
 
   // --- lifecycle ----------------------------------------------------------------------
@@ -171,7 +204,8 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     for (const s of this.#core.sessions.values()) s.clearTimers();
     if (this.#core.persister && this.#storageOpen) {
       this.#storageOpen = false;
-      await this.#core.persister.storage.close();
+      if (this.#core.cluster !== null) await this.#core.cluster.stop();
+      else await this.#core.persister.storage.close();
     }
   }
 
@@ -228,7 +262,7 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     core.stats.messagesPublishedInternally++;
     const req: PublishRequest = { topic: options.topic, payload, qos, retain: options.retain ?? false, properties: props };
     return await new Promise<number>((resolve, reject) => {
-      const p = runPublishHooks(core, undefined, req, (accepted, final, reasonCode) => {
+      const p = runPublishHooks(core, undefined, req, undefined, (accepted, final, reasonCode) => {
         if (!accepted) {
           reject(new BrokerError(BrokerErrorCode.Protocol, 'publish refused by a hook', { reasonCode }));
           return;
@@ -284,6 +318,15 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     const core = this.#core;
     if (!core.persister) return;
     const storage = core.persister.storage;
+    if (core.cluster !== null) {
+      // Clustered: retained messages and this node's sessions come from Redis as it joins.
+      if (!this.#storageOpen) {
+        await core.cluster.start();
+        this.#storageOpen = true;
+        this.#loaded = true;
+      }
+      return;
+    }
     if (!this.#storageOpen) {
       await storage.open();
       this.#storageOpen = true;

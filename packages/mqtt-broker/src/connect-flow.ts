@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AuthPacket, ConnackProperties, ConnectPacket } from '@iotwire/mqtt-packet';
+import { certificateUserName } from './auth/certificate-identity.js';
 import { type AuthExchange, ConnState, type MqttConnection } from './connection.js';
 import type { BrokerCore } from './core.js';
 import { resume } from './delivery.js';
@@ -20,6 +21,23 @@ export function handleConnect(core: BrokerCore, conn: MqttConnection, p: Connect
   conn.version = v;
   conn.clientId = p.clientId;
   conn.userName = p.username ?? '';
+  const identity = conn.stream.certificateIdentity;
+  if (identity !== undefined) {
+    // The certificate names the client; CONNECT's user name (and password) do not count.
+    const cert = conn.peerCertificate;
+    const name = cert === undefined ? undefined : certificateUserName(cert, identity);
+    if (name === undefined) {
+      core.log(1, 'Session', conn.connectionId, `refused: no client certificate ${identity === 'cn' ? 'Common Name' : 'subject'}`);
+      if (v === 5) conn.close('no certificate identity', 0x87, 'Not authorized');
+      else {
+        conn.send({ type: 'connack', sessionPresent: false, reasonCode: 0x87 });
+        conn.close('no certificate identity');
+      }
+      return;
+    }
+    conn.userName = name;
+    conn.userNameFromCertificate = true;
+  }
   conn.keepAlive = p.keepAlive;
   conn.state = ConnState.Connecting;
   const props = v === 5 ? p.properties : undefined;
@@ -65,6 +83,7 @@ export function handleConnect(core: BrokerCore, conn: MqttConnection, p: Connect
       wp = Object.keys(rest).length > 0 ? rest : undefined;
     }
     conn.will = new BrokerMessage(0, w.topic, w.payload as Buffer, w.qos, w.retain, wp, 0, conn.clientId);
+    conn.will.publisherUser = conn.userName;
   }
   const method = props?.authenticationMethod;
   if (method !== undefined) {
@@ -184,6 +203,17 @@ function sessionRequest(core: BrokerCore, conn: MqttConnection, p: ConnectPacket
   ];
   const fin = () => {
     if (conn.state !== ConnState.Connecting) return;
+    if (
+      args.accept &&
+      !core.options.allowAnonymous &&
+      conn.userName === '' &&
+      args.password === undefined &&
+      conn.authMethod === undefined
+    ) {
+      // Anonymous access is off: no hook can let a client without credentials in.
+      args.accept = false;
+      args.reasonCode = 0x87;
+    }
     if (!args.accept) {
       const rc = args.reasonCode !== undefined && args.reasonCode >= 0x80 ? args.reasonCode : 0x87;
       core.log(1, 'Session', conn.connectionId, `session request of ${conn.clientId} refused (0x${rc.toString(16)})`);
@@ -194,7 +224,27 @@ function sessionRequest(core: BrokerCore, conn: MqttConnection, p: ConnectPacket
       }
       return;
     }
-    acceptConnect(core, conn, p, assigned);
+    const cluster = core.cluster;
+    if (cluster === null) {
+      acceptConnect(core, conn, p, assigned);
+      return;
+    }
+    // Clustered: the client id (and its session) may be on another node: take it over first.
+    conn.hold();
+    cluster.claim(conn.clientId, p.clean).then(
+      () => {
+        if (conn.state === ConnState.Connecting) acceptConnect(core, conn, p, assigned);
+        conn.release();
+      },
+      (err: unknown) => {
+        core.internalError(undefined, err);
+        if (conn.version === 5) conn.close('cluster take-over failed', 0x88, 'Server unavailable');
+        else {
+          conn.send({ type: 'connack', sessionPresent: false, reasonCode: 0x88 });
+          conn.close('cluster take-over failed');
+        }
+      },
+    );
   };
   const r =
     steps.length === 0
@@ -256,6 +306,7 @@ function acceptConnect(core: BrokerCore, conn: MqttConnection, p: ConnectPacket,
   }
   session.expiryInterval = expiry;
   session.protocolVersion = v as 3 | 4 | 5;
+  session.userName = conn.userName;
   session.connection = conn;
   session.disconnectedAt = 0;
   conn.session = session;
@@ -279,8 +330,13 @@ function acceptConnect(core: BrokerCore, conn: MqttConnection, p: ConnectPacket,
     }
   }
   // Session Present is 0 whenever Clean Session/Start is set [MQTT-3.2.2-1] [MQTT-3.2.2-2].
+  conn.resumed = present;
   conn.send({ type: 'connack', sessionPresent: present && v !== 3, reasonCode: 0, properties });
-  if (session.persistent && core.persister) core.persister.push({ type: 'putSession', session: sessionMeta(session) });
+  if (session.persistent && core.persister) {
+    core.persister.push({ type: 'putSession', session: sessionMeta(session) });
+    core.persister.gate(conn);
+  }
+  core.cluster?.connected(conn);
   core.log(
     1,
     'Session',

@@ -76,6 +76,14 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
   congested = false;
   /** Input paused for an async hook. */
   #holds = 0;
+  /** Output held until storage commits (acknowledgements that promise durability). */
+  #outHolds = 0;
+  /** The open storage batch this connection waits for (set by the Persister). */
+  gatedBatch: unknown;
+  /** CONNACK said Session Present: packets of earlier connections may be re-sent (recovery). */
+  resumed = false;
+  /** True when the user name came from the TLS client certificate (listener `certificateIdentity`). */
+  userNameFromCertificate = false;
   // Output of the current I/O callback: usually one buffer; an array only for several.
   #first: Buffer | null = null;
   #more: Buffer[] | null = null;
@@ -178,6 +186,27 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
     }
   }
 
+  // --- output held for storage commits ---------------------------------------------------
+  holdOutput(): void {
+    this.#outHolds++;
+  }
+  releaseOutput(): void {
+    if (this.#outHolds === 0 || --this.#outHolds > 0) return;
+    if (this.#first !== null && !this.dirty && this.state !== ConnState.Closed) {
+      this.dirty = true;
+      this.core.markDirty(this);
+    }
+  }
+  /** A commit failed: what was held acknowledges changes that are not durable. Never send it. */
+  failOutput(reason: string): void {
+    if (this.#outHolds > 0) this.#outHolds--;
+    this.#first = null;
+    this.#more = null;
+    this.#outLen = 0;
+    this.#outHolds = 0;
+    this.close(reason, 0x80);
+  }
+
   // --- output -------------------------------------------------------------------------
   /** Queues bytes for the next flush (end of the current I/O callback). */
   write(buf: Buffer): void {
@@ -273,7 +302,7 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
   flush(): void {
     this.dirty = false;
     const first = this.#first;
-    if (first === null || this.state === ConnState.Closed) return;
+    if (first === null || this.state === ConnState.Closed || this.#outHolds > 0) return;
     const more = this.#more;
     let data = first;
     if (more !== null) {
@@ -297,6 +326,13 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
   close(reason: string, reasonCode?: number, reasonString?: string): void {
     if (this.state >= ConnState.Closing) return;
     this.closeReason = reason;
+    if (this.#outHolds > 0) {
+      // Acknowledgements still waiting for a commit are not sent: the client re-sends.
+      this.#first = null;
+      this.#more = null;
+      this.#outLen = 0;
+      this.#outHolds = 0;
+    }
     if (reasonCode !== undefined && this.version === 5) {
       const properties = reasonString !== undefined && this.problemInfo ? { reasonString } : undefined;
       if (this.state === ConnState.Connected) this.send({ type: 'disconnect', reasonCode, properties });

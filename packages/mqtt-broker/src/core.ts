@@ -5,13 +5,16 @@
  */
 
 import type { EventEmitter } from 'node:events';
-import { type ConnackProperties, MqttPacketError, type Packet, validateTopicName } from '@iotwire/mqtt-packet';
+import { type ConnackProperties, MqttPacketError, type Packet, type QoS, validateTopicName } from '@iotwire/mqtt-packet';
+import { ClusterNode } from './cluster/cluster.js';
+import { ClusterIndex } from './cluster/cluster-index.js';
+import { type ClusterOptions, resolveClusterOptions } from './cluster/options.js';
 import { handleAuth, handleConnect } from './connect-flow.js';
 import { ConnState, type MqttConnection } from './connection.js';
 import { buildRoute, fanOut, onPuback, onPubcomp, onPubrec, pump, type Route } from './delivery.js';
 import { BrokerError, BrokerErrorCode } from './errors.js';
 import type { BrokerEvents, LogLevel, PublishRequest } from './events.js';
-import type { BrokerHook } from './hooks.js';
+import type { AuthorizeDeliveryArgs, BrokerHook } from './hooks.js';
 import { type BrokerLimits, resolveLimits } from './limits.js';
 import { BrokerMessage } from './message.js';
 import { Persister, sessionMeta, storedMessage } from './persistence.js';
@@ -32,6 +35,11 @@ export interface BrokerOptions {
   logLevel?: LogLevel;
   /** Durable backend for persistent sessions and retained messages. Default: none (memory only). */
   storage?: BrokerStorage;
+  /**
+   * Scale-out: this broker is one node of a cluster on Redis (see the README's "Cluster").
+   * Session state and retained messages then live in Redis; `storage` must not be set.
+   */
+  cluster?: ClusterOptions;
   /** Hooks, run in this order (more can be added with `addHook`). */
   hooks?: BrokerHook[];
   /** Highest QoS supported (CONNACK Maximum QoS). Default 2. */
@@ -59,9 +67,16 @@ export interface BrokerOptions {
   responseInformation?: string;
   /** Prefix of assigned client identifiers. Default `'iotwire-'`. */
   clientIdPrefix?: string;
+  /**
+   * Accept clients that present no credentials (no user name, no password, no certificate
+   * identity, no enhanced authentication). Default true. When false, they are refused with
+   * "not authorized" (3.1.1 0x05, 5.0 0x87) whatever the hooks say. (`passwordFileAuth`
+   * refuses them too unless its own `allowAnonymous` is set.)
+   */
+  allowAnonymous?: boolean;
 }
 
-interface ResolvedOptions {
+export interface ResolvedOptions {
   defaultIdleTimeout: number;
   logLevel: LogLevel;
   maximumQoS: 0 | 1 | 2;
@@ -78,6 +93,7 @@ interface ResolvedOptions {
   willOnShutdown: boolean;
   responseInformation: string | undefined;
   clientIdPrefix: string;
+  allowAnonymous: boolean;
 }
 
 function int(name: string, v: number | undefined, def: number, min: number, max: number): number {
@@ -88,7 +104,7 @@ function int(name: string, v: number | undefined, def: number, min: number, max:
   return v;
 }
 
-function resolveOptions(o: BrokerOptions): ResolvedOptions {
+export function resolveOptions(o: BrokerOptions): ResolvedOptions {
   return {
     defaultIdleTimeout: int('defaultIdleTimeout', o.defaultIdleTimeout, 0, 0, 2_147_483),
     logLevel: int('logLevel', o.logLevel, 1, 0, 3) as LogLevel,
@@ -106,6 +122,7 @@ function resolveOptions(o: BrokerOptions): ResolvedOptions {
     willOnShutdown: o.willOnShutdown ?? false,
     responseInformation: o.responseInformation,
     clientIdPrefix: o.clientIdPrefix ?? 'iotwire-',
+    allowAnonymous: o.allowAnonymous ?? true,
   };
 }
 
@@ -121,7 +138,9 @@ export class BrokerCore {
   readonly options: ResolvedOptions;
   readonly connections = new Map<string, MqttConnection>();
   readonly sessions = new Map<string, Session>();
-  readonly index: SubscriptionIndex<Subscription> = new TopicTrie<Subscription>();
+  readonly index: SubscriptionIndex<Subscription>;
+  /** This broker's node of a Redis cluster, when `cluster` is set. */
+  readonly cluster: ClusterNode | null = null;
   readonly retained = new RetainedStore();
   readonly stats = new BrokerStats();
   readonly hooks: BrokerHook[] = [];
@@ -134,6 +153,8 @@ export class BrokerCore {
   publishAuthSteps: ((a: never) => unknown)[] = [];
   publishInterceptSteps: ((a: never) => unknown)[] = [];
   subscribeSteps: ((a: never) => unknown)[] = [];
+  deliverySteps: ((a: AuthorizeDeliveryArgs) => unknown)[] = [];
+  readonly #deliveryArgs = { clientId: '', userName: '', topic: '', qos: 0 as QoS, retain: false };
   /** CONNACK properties that are the same for every 5.0 client. */
   connackBase: ConnackProperties;
 
@@ -151,8 +172,26 @@ export class BrokerCore {
   ) {
     this.limits = resolveLimits(options.limits);
     this.options = resolveOptions(options);
-    if (options.storage) this.persister = new Persister(options.storage, (err) => this.storageError(err));
+    if (options.cluster !== undefined) {
+      if (options.storage !== undefined)
+        throw new BrokerError(
+          BrokerErrorCode.InvalidArgument,
+          'a clustered broker keeps its sessions in Redis: do not set storage with cluster',
+        );
+      const o = resolveClusterOptions(options.cluster);
+      this.index = new ClusterIndex((key, present) => this.cluster?.filterChanged(key, present));
+      this.cluster = new ClusterNode(this, o);
+      this.persister = new Persister(this.cluster.storage, (err) => this.storageError(err));
+    } else {
+      this.index = new TopicTrie<Subscription>();
+      if (options.storage) this.persister = new Persister(options.storage, (err) => this.storageError(err));
+    }
     for (const h of options.hooks ?? []) this.addHook(h);
+    this.connackBase = this.#connackBase();
+  }
+
+  /** Rebuilds what derives from options (after updateOptions). */
+  optionsChanged(): void {
     this.connackBase = this.#connackBase();
   }
 
@@ -172,12 +211,46 @@ export class BrokerCore {
 
   addHook(hook: BrokerHook): void {
     this.hooks.push(hook);
+    this.#rebuildSteps();
+  }
+
+  /** Removes a hook added before; false when it was not there. */
+  removeHook(hook: BrokerHook): boolean {
+    const i = this.hooks.indexOf(hook);
+    if (i < 0) return false;
+    this.hooks.splice(i, 1);
+    this.#rebuildSteps();
+    return true;
+  }
+
+  #rebuildSteps(): void {
     const steps = <K extends keyof BrokerHook>(k: K) =>
       this.hooks.filter((h) => typeof h[k] === 'function').map((h) => (h[k] as (a: never) => unknown).bind(h));
     this.authenticateSteps = steps('authenticate');
     this.publishAuthSteps = steps('authorizePublish');
     this.publishInterceptSteps = steps('onPublish');
     this.subscribeSteps = steps('authorizeSubscribe');
+    this.deliverySteps = steps('authorizeDelivery') as ((a: AuthorizeDeliveryArgs) => unknown)[];
+  }
+
+  /** `authorizeDelivery` hooks: may this session get a copy of `msg`? (A throwing hook withholds it.) */
+  mayDeliver(session: Session, msg: BrokerMessage): boolean {
+    const a = this.#deliveryArgs;
+    a.clientId = session.clientId;
+    a.userName = session.connection !== null ? session.connection.userName : session.userName;
+    a.topic = msg.topic;
+    a.qos = msg.qos;
+    a.retain = msg.retain;
+    const steps = this.deliverySteps;
+    for (let i = 0; i < steps.length; i++) {
+      try {
+        if ((steps[i] as (a: AuthorizeDeliveryArgs) => unknown)(a) === false) return false;
+      } catch (err) {
+        this.reportError(new BrokerError(BrokerErrorCode.Hook, `authorizeDelivery hook threw: ${(err as Error)?.message}`, { cause: err }));
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Recomputes the per-message event flags (called when listeners change). */
@@ -409,7 +482,9 @@ export class BrokerCore {
   /** Stores a retained message (or deletes on empty payload) and fans the message out. */
   publishMessage(msg: BrokerMessage, publisher: string): number {
     if (msg.retain) this.storeRetained(msg);
-    return fanOut(this, this.route(msg.topic), msg, publisher);
+    const route = this.route(msg.topic);
+    if (this.cluster !== null) return this.cluster.route(msg, route, publisher);
+    return fanOut(this, route, msg, publisher);
   }
 
   storeRetained(msg: BrokerMessage): void {
@@ -419,6 +494,24 @@ export class BrokerCore {
         msg.payload.length === 0 ? { type: 'deleteRetained', topic: msg.topic } : { type: 'putRetained', message: storedMessage(msg) },
       );
     }
+  }
+
+  /** Changes pushed to storage so far; see {@link gateSince}. */
+  opsMark(): number {
+    return (this.persister === null ? 0 : this.persister.pushed) + (this.cluster === null ? 0 : this.cluster.queued);
+  }
+
+  /**
+   * Holds `conn`'s output (its acknowledgements, in order) until the storage batch carrying the
+   * changes pushed since `mark` is durable. Nothing happens for clean sessions, QoS 0 or a
+   * non-durable backend: no changes were pushed, or nothing is worth waiting for.
+   */
+  gateSince(conn: MqttConnection, mark: number): void {
+    if (this.opsMark() === mark) return;
+    const p = this.persister;
+    if (p?.durable) p.gate(conn);
+    // Clustered: also until the forwards to other nodes are in Redis.
+    this.cluster?.gate(conn);
   }
 
   pump(session: Session): void {
@@ -466,6 +559,7 @@ export class BrokerCore {
   // --- connection end and sessions ------------------------------------------------------
   connectionClosed(conn: MqttConnection, statusCode: number, description: string): void {
     this.connections.delete(conn.connectionId);
+    if (this.cluster !== null && conn.clientId !== '') this.cluster.connectionClosed(conn);
     const session = conn.session;
     conn.session = null;
     if (session !== null && session.connection === conn) {
@@ -536,7 +630,8 @@ export class BrokerCore {
       return;
     }
     const req: PublishRequest = { topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, properties: msg.properties };
-    runPublishHooks(this, undefined, req, (accepted, finalReq) => {
+    const owner = { clientId: will.senderId, userName: will.publisherUser };
+    runPublishHooks(this, undefined, req, owner, (accepted, finalReq) => {
       if (!accepted) return;
       this.publishMessage(
         new BrokerMessage(
@@ -570,6 +665,7 @@ export class BrokerCore {
       this.log(2, 'Session', session.connection?.connectionId ?? '', `session ${session.clientId} removed: ${why}`);
     }
     if (this.persister) this.persister.push({ type: 'deleteSession', clientId: session.clientId });
+    this.cluster?.sessionEnded(session.clientId);
   }
 
   /** Validates a topic name against the limits (throws ERR_TOPIC_NAME_INVALID). */

@@ -40,14 +40,27 @@ export function buildRoute(subs: readonly Subscription[], shared: readonly Share
   return { targets, shared };
 }
 
-/** Fans a message out; returns how many sessions it was given to. */
-export function fanOut(core: BrokerCore, route: Route, msg: BrokerMessage, publisher: string): number {
+/**
+ * Fans a message out; returns how many sessions it was given to. In a cluster the node that
+ * received the message decides which node serves each shared group: `groups` then names the
+ * local groups to serve (all when undefined), and `normal` false skips ordinary subscribers.
+ */
+export function fanOut(
+  core: BrokerCore,
+  route: Route,
+  msg: BrokerMessage,
+  publisher: string,
+  groups?: ReadonlySet<SharedGroup<Subscription>>,
+  normal = true,
+): number {
   let n = 0;
-  const targets = route.targets;
+  const targets = normal ? route.targets : [];
   msg.single = targets.length + route.shared.length === 1;
+  const check = core.deliverySteps.length > 0;
   for (let i = 0; i < targets.length; i++) {
     const t = targets[i] as RouteTarget;
     const subs = t.subs;
+    if (check && !core.mayDeliver(t.session, msg)) continue;
     if (subs.length === 1) {
       const s = subs[0] as Subscription;
       if (s.noLocal && s.clientId === publisher) continue;
@@ -80,8 +93,9 @@ export function fanOut(core: BrokerCore, route: Route, msg: BrokerMessage, publi
   const shared = route.shared;
   for (let i = 0; i < shared.length; i++) {
     const g = shared[i] as SharedGroup<Subscription>;
+    if (groups !== undefined && !groups.has(g)) continue;
     const s = pickShared(g);
-    if (s === undefined) continue;
+    if (s === undefined || (check && !core.mayDeliver(s.session, msg))) continue;
     deliver(
       core,
       s.session,
@@ -204,6 +218,9 @@ export function transmit(core: BrokerCore, conn: MqttConnection, session: Sessio
         core.persister.push({ type: 'deleteOutgoing', clientId: session.clientId, messageId: out.messageId });
     } else if (session.persistent && core.persister) {
       core.persister.push({ type: 'putOutgoing', clientId: session.clientId, outgoing: storedOutgoing(out) });
+      // A QoS 2 copy leaves only once its packet id is durable: after a crash it is re-sent
+      // with the same id (which the client recognises), never as a new message.
+      if (out.qos === 2) core.persister.gate(conn);
     }
   }
 }
@@ -274,8 +291,12 @@ export function onPubrec(core: BrokerCore, conn: MqttConnection, session: Sessio
   conn.sendAck(0x62, packetId);
   out.state = 5;
   if (core.outEvents) core.outStatus(session, out, 5);
-  if (session.persistent && core.persister)
+  if (session.persistent && core.persister) {
+    // PUBREL waits for state 5 to be durable: a restart must re-send PUBREL, not the PUBLISH
+    // (which the client, having released the id, would take for a new message).
     core.persister.push({ type: 'putOutgoing', clientId: session.clientId, outgoing: storedOutgoing(out) });
+    core.persister.gate(conn);
+  }
 }
 
 /** PUBCOMP from the client. */

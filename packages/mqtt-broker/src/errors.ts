@@ -22,6 +22,14 @@ export const BrokerErrorCode = {
   Hook: 'ERR_HOOK',
   /** The storage backend failed. */
   Storage: 'ERR_STORAGE',
+  /** The durable store is damaged (see `onCorruption` of `createDurableStorage`). */
+  StorageCorrupt: 'ERR_STORAGE_CORRUPT',
+  /** The durable store was written by a newer, incompatible version. */
+  StorageVersion: 'ERR_STORAGE_VERSION',
+  /** A password or ACL file cannot be read or parsed. */
+  AuthFile: 'ERR_AUTH_FILE',
+  /** The Redis cluster layer failed (connection, node id in use, take-over). */
+  Cluster: 'ERR_CLUSTER',
 } as const;
 
 export type BrokerErrorCodeValue = (typeof BrokerErrorCode)[keyof typeof BrokerErrorCode];
@@ -36,6 +44,10 @@ const TOOLKIT: Record<BrokerErrorCodeValue, number> = {
   ERR_LISTEN: 10048,
   ERR_HOOK: 211,
   ERR_STORAGE: 211,
+  ERR_STORAGE_CORRUPT: 211,
+  ERR_STORAGE_VERSION: 211,
+  ERR_AUTH_FILE: 211,
+  ERR_CLUSTER: 211,
 };
 
 export class BrokerError extends Error {

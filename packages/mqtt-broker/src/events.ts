@@ -23,6 +23,8 @@ export interface BrokerConnectionInfo {
   readonly remotePort: number;
   /** The TLS client certificate, if one was presented. */
   readonly peerCertificate: X509Certificate | undefined;
+  /** The user name was taken from the TLS client certificate (listener `certificateIdentity`). */
+  readonly userNameFromCertificate: boolean;
 }
 
 export interface ConnectionRequestEvent {
@@ -68,6 +70,8 @@ export interface SessionRequestEvent {
 export interface SubscribeEvent {
   readonly connectionId: ConnectionId;
   readonly clientId: string;
+  /** The subscriber's user name ('' when anonymous). */
+  readonly userName: string;
   readonly topicFilter: string;
   readonly requestedQoS: QoS;
   readonly options: Readonly<SubscriptionRequest>;

@@ -1,12 +1,29 @@
+import type { QoS } from '@iotwire/mqtt-packet';
 import type { BrokerConnectionInfo, PublishRequest, SessionRequestEvent, SubscribeEvent, UnsubscribeEvent } from './events.js';
 
 /** `authorizePublish` arguments: set `accept` false (and optionally a reason code) to refuse. */
 export interface AuthorizePublishArgs {
+  /** The publishing client; undefined for in-process publishes and Wills. */
   readonly client: BrokerConnectionInfo | undefined;
+  /** Set when a Will is being published: whose it is (its connection may be gone). */
+  readonly will?: { readonly clientId: string; readonly userName: string };
   readonly message: Readonly<PublishRequest>;
   accept: boolean;
   /** MQTT 5 reason code in the PUBACK/PUBREC of a refused message; default 0x87 Not authorized. */
   reasonCode: number | undefined;
+}
+
+/**
+ * `authorizeDelivery` arguments: one subscriber's copy of a message. The object is reused
+ * between calls: read it, do not keep it.
+ */
+export interface AuthorizeDeliveryArgs {
+  readonly clientId: string;
+  /** The subscriber's user name (of its last connection while it is offline). */
+  readonly userName: string;
+  readonly topic: string;
+  readonly qos: QoS;
+  readonly retain: boolean;
 }
 
 /** `onPublish` arguments: change `message` to transform it, set `drop` to discard it. */
@@ -63,6 +80,12 @@ export interface BrokerHook {
   authorizePublish?(args: AuthorizePublishArgs): MaybePromise<boolean | undefined | void>;
   /** Each filter of a SUBSCRIBE: the `subscribe` event args. Return a number to set `returnCode`, false to refuse. */
   authorizeSubscribe?(args: SubscribeEvent): MaybePromise<number | boolean | undefined | void>;
+  /**
+   * Each copy of a message for one subscriber, before it is sent or queued (retained messages
+   * included). Synchronous by design: it runs per subscriber per message. Return false to
+   * withhold the copy.
+   */
+  authorizeDelivery?(args: AuthorizeDeliveryArgs): boolean | undefined | void;
   /** Message interception after authorization: transform or drop. */
   onPublish?(args: InterceptPublishArgs): MaybePromise<void>;
   /** After CONNACK accepted the client. */

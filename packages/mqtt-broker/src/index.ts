@@ -1,4 +1,19 @@
+export { type AclAccess, AclFile, type AclHook, aclAuthorization, filterCovers, filtersOverlap } from './auth/acl-file.js';
+export { certificateUserName } from './auth/certificate-identity.js';
+export {
+  DEFAULT_SCRYPT_COST,
+  hashPassword,
+  hashProblem,
+  PasswordFile,
+  type PasswordFileAuthOptions,
+  type PasswordFileHook,
+  passwordFileAuth,
+  type ScryptCost,
+  verifyPasswordHash,
+} from './auth/password-file.js';
 export { MqttBroker, type PublishOptions } from './broker.js';
+export type { ClusterOptions } from './cluster/options.js';
+export { RedisStorage, type RedisStorageOptions } from './cluster/redis-storage.js';
 export type { BrokerOptions } from './core.js';
 export { BrokerError, BrokerErrorCode, type BrokerErrorCodeValue } from './errors.js';
 export type {
@@ -22,6 +37,7 @@ export type {
   UnsubscribeEvent,
 } from './events.js';
 export type {
+  AuthorizeDeliveryArgs,
   AuthorizePublishArgs,
   BrokerHook,
   DisconnectInfo,
@@ -33,8 +49,16 @@ export type {
 export { type BrokerLimits, DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export type { BrokerListenerInfo, BrokerListenerOptions } from './listeners.js';
 export type { MessageInfo } from './message.js';
+export { METRICS_CONTENT_TYPE, type MetricsOptions, renderMetrics } from './metrics.js';
+export { LIVE_LIMITS, LIVE_OPTIONS, RESTART_OPTIONS, type UpdateOptionsResult } from './reconfigure.js';
 export type { SessionInfo, SessionJson, SessionJsonMessage } from './session-json.js';
 export { BrokerStats } from './stats.js';
+export {
+  type CorruptionPolicy,
+  createDurableStorage,
+  type DurableStorageOptions,
+  StorageCorruptionError,
+} from './storage/durable.js';
 export { MemoryStorage } from './storage/memory.js';
 export type {
   BrokerStorage,
@@ -54,4 +78,12 @@ export {
   type SubscriptionIndex,
   TopicTrie,
 } from './subscription-index.js';
-export { type ByteStream, type ListenerProtocol, PROTOCOL_NUMBERS, type StreamSink } from './transport.js';
+export {
+  BROKER_VERSION,
+  type BrokerFigures,
+  collectBrokerFigures,
+  LoadAverage,
+  SysTopics,
+  type SysTopicsOptions,
+} from './sys-topics.js';
+export { type ByteStream, type CertificateIdentity, type ListenerProtocol, PROTOCOL_NUMBERS, type StreamSink } from './transport.js';

@@ -12,7 +12,7 @@ import { type Connection, normalizeAddress, TcpServer } from '@iotwire/tcp-serve
 import { type CertificateInput, type CertificateVerdict, clientCertificateVerdict, serverTlsOptions, type TlsSettings } from '@iotwire/tls';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { BrokerError, BrokerErrorCode } from './errors.js';
-import { type ByteStream, type ListenerProtocol, PROTOCOL_NAMES, type StreamSink } from './transport.js';
+import { type ByteStream, type CertificateIdentity, type ListenerProtocol, PROTOCOL_NAMES, type StreamSink } from './transport.js';
 
 /** `addBrokerListener` options. */
 export interface BrokerListenerOptions {
@@ -32,6 +32,13 @@ export interface BrokerListenerOptions {
   path?: string;
   /** TLS handshake timeout, seconds. Default 30. */
   handshakeTimeout?: number;
+  /**
+   * TLS and WSS: the client certificate's identity is the user name — `'cn'` its Common Name
+   * (Mosquitto `use_identity_as_username`), `'subject'` its subject in RFC 2253 form
+   * (`use_subject_as_username`). Implies `requestCert`; a client without a valid certificate
+   * is refused, and the user name and password of CONNECT are ignored.
+   */
+  certificateIdentity?: CertificateIdentity;
 }
 
 /** One configured listener (the `listeners` collection). */
@@ -85,6 +92,13 @@ export function normalizeListener(
   if ((protocol === 'tls' || protocol === 'wss') && o.certificate === undefined) {
     throw new BrokerError(BrokerErrorCode.InvalidArgument, `a ${protocol} listener needs a certificate`);
   }
+  if (o.certificateIdentity !== undefined) {
+    if (o.certificateIdentity !== 'cn' && o.certificateIdentity !== 'subject')
+      throw new BrokerError(BrokerErrorCode.InvalidArgument, `certificateIdentity must be 'cn' or 'subject'`);
+    if (protocol !== 'tls' && protocol !== 'wss')
+      throw new BrokerError(BrokerErrorCode.InvalidArgument, `certificateIdentity needs a tls or wss listener, not ${protocol}`);
+    return { ...o, protocol, port, host: o.host ?? '', requestCert: true };
+  }
   return { ...o, protocol, port, host: o.host ?? '' };
 }
 
@@ -104,6 +118,7 @@ class TcpStream implements ByteStream {
     readonly protocol: ListenerProtocol,
     readonly conn: Connection,
     readonly id: string,
+    readonly certificateIdentity: CertificateIdentity | undefined,
   ) {}
   get remoteAddress(): string {
     return this.conn.remoteHost;
@@ -141,10 +156,10 @@ class TcpStream implements ByteStream {
 }
 
 /** The stream (and broker id) of a tcp-server connection, created on first sight. */
-function streamOf(host: ListenerHost, protocol: ListenerProtocol, conn: Connection): TcpStream {
+function streamOf(host: ListenerHost, protocol: ListenerProtocol, conn: Connection, identity?: CertificateIdentity): TcpStream {
   let s = conn.userData as TcpStream | undefined;
   if (s === undefined) {
-    s = new TcpStream(protocol, conn, host.nextId());
+    s = new TcpStream(protocol, conn, host.nextId(), identity);
     conn.userData = s;
   }
   return s;
@@ -167,7 +182,8 @@ export class TcpListener implements ListenerRuntime {
       localHost: options.host === '::' ? '' : options.host,
       ...(options.host === '::' ? { useIPv6: 2 } : {}),
       localPort: options.port,
-      maxConnections: Math.min(host.maxConnections, 100_000),
+      // The broker enforces limits.maxConnections itself (changeable at run time); this is the transport's ceiling.
+      maxConnections: 100_000,
       tcpNoDelay: true,
       linger: true,
       lingerTimeout: 2,
@@ -190,7 +206,7 @@ export class TcpListener implements ListenerRuntime {
       else return r.then((ok) => void (req.accept = ok));
     });
     server.on('connected', (_tid, status, description, conn) => {
-      const stream = streamOf(host, protocol, conn);
+      const stream = streamOf(host, protocol, conn, options.certificateIdentity);
       if (status !== 0) {
         host.failed(stream.id, status, description);
         return;
@@ -205,9 +221,11 @@ export class TcpListener implements ListenerRuntime {
       (conn.userData as TcpStream | undefined)?.sink?.closed(status, description),
     );
     server.on('readyToSend', (_tid, conn) => (conn.userData as TcpStream | undefined)?.sink?.drain());
-    server.on('sslStatus', (_tid, message, conn) => host.sslStatus(streamOf(host, protocol, conn).id, message));
+    server.on('sslStatus', (_tid, message, conn) =>
+      host.sslStatus(streamOf(host, protocol, conn, options.certificateIdentity).id, message),
+    );
     server.on('sslClientAuthentication', (verdict, _tid, conn) => {
-      const r = host.sslClientAuthentication(streamOf(host, protocol, conn).id, verdict);
+      const r = host.sslClientAuthentication(streamOf(host, protocol, conn, options.certificateIdentity).id, verdict);
       if (typeof r === 'boolean') verdict.accept = r;
       else return r.then((ok) => void (verdict.accept = ok));
     });
@@ -253,6 +271,7 @@ class WsStream implements ByteStream {
     readonly protocol: ListenerProtocol,
     ws: WebSocket,
     socket: Socket,
+    readonly certificateIdentity: CertificateIdentity | undefined,
   ) {
     this.#ws = ws;
     this.#socket = socket;
@@ -342,7 +361,7 @@ export class WsListener implements ListenerRuntime {
           }),
         )
       : http.createServer();
-    this.#server.maxConnections = Math.min(host.maxConnections, 100_000);
+    this.#server.maxConnections = 100_000; // limits.maxConnections is checked per connection (changeable at run time)
     const protocol = options.protocol;
     const idFor = (socket: Socket) => {
       let id = this.#ids.get(socket);
@@ -404,7 +423,7 @@ export class WsListener implements ListenerRuntime {
       const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
       const gates = [this.#gates.get(socket), raw ? this.#gates.get(raw) : undefined].filter((g): g is Promise<boolean> => g !== undefined);
       const start = () => {
-        const stream = new WsStream(protocol, ws, socket);
+        const stream = new WsStream(protocol, ws, socket, options.certificateIdentity);
         host.accepted(stream, idFor(socket));
       };
       if (gates.length === 0) start();

@@ -1,4 +1,5 @@
 import { encode, type ProtocolVersion, type PublishProperties, PublishTemplate, type QoS } from '@iotwire/mqtt-packet';
+import type { StoredMessage } from './storage/types.js';
 
 /**
  * An application message inside the broker: one object per PUBLISH received (or published
@@ -27,6 +28,12 @@ export class BrokerMessage {
    * directly, without building a template (fewer allocations on the common 1:1 path).
    */
   single = false;
+
+  /** A Will's owner's user name (Wills are authorized as that user's publish). */
+  publisherUser = '';
+
+  /** Its stored form, built on first persistence (one per message, shared by every stored copy). */
+  stored: StoredMessage | undefined = undefined;
 
   /** Encoding of one copy without per-receiver MQTT 5 extras. */
   bytes(version: ProtocolVersion, qos: QoS, packetId: number, retain: boolean, dup: boolean): Buffer {

@@ -92,13 +92,16 @@ export function handlePublish(core: BrokerCore, conn: MqttConnection, p: Publish
     if (p.qos > 0) core.safeEmit('incomingMessageStatus', { ...meta, state: p.qos === 1 ? 6 : 7 });
   }
   if (core.publishAuthSteps.length === 0 && core.publishInterceptSteps.length === 0) {
+    const mark = core.opsMark();
     const msg = new BrokerMessage(messageId, topic, payload, p.qos, p.retain, properties, expiresAt, conn.clientId);
     const n = core.publishMessage(msg, conn.clientId);
     acknowledge(core, conn, p, messageId, topic, n === 0 ? 0x10 : 0);
+    if (p.qos > 0) core.gateSince(conn, mark);
     return;
   }
   const req: PublishRequest = { topic, payload, qos: p.qos, retain: p.retain, properties };
-  const pending = runPublishHooks(core, conn, req, (accepted, final, reasonCode) => {
+  const pending = runPublishHooks(core, conn, req, undefined, (accepted, final, reasonCode) => {
+    const mark = core.opsMark();
     let n = 0;
     if (accepted) {
       const msg = new BrokerMessage(
@@ -113,7 +116,10 @@ export function handlePublish(core: BrokerCore, conn: MqttConnection, p: Publish
       );
       n = core.publishMessage(msg, conn.clientId);
     }
-    if (conn.state === ConnState.Connected) acknowledge(core, conn, p, messageId, topic, accepted ? (n === 0 ? 0x10 : 0) : reasonCode);
+    if (conn.state === ConnState.Connected) {
+      acknowledge(core, conn, p, messageId, topic, accepted ? (n === 0 ? 0x10 : 0) : reasonCode);
+      if (p.qos > 0) core.gateSince(conn, mark);
+    }
   });
   if (pending !== undefined) {
     conn.hold();
@@ -129,9 +135,13 @@ export function runPublishHooks(
   core: BrokerCore,
   client: BrokerConnectionInfo | undefined,
   req: PublishRequest,
+  will: { clientId: string; userName: string } | undefined,
   done: (accepted: boolean, req: PublishRequest, reasonCode: number) => void,
 ): Promise<void> | undefined {
-  const auth: AuthorizePublishArgs = { client, message: req, accept: true, reasonCode: undefined };
+  const auth: AuthorizePublishArgs =
+    will === undefined
+      ? { client, message: req, accept: true, reasonCode: undefined }
+      : { client, will, message: req, accept: true, reasonCode: undefined };
   const onErr = (a: { accept?: boolean; drop?: boolean }, err: unknown) => {
     if ('accept' in a) a.accept = false;
     else a.drop = true;
@@ -241,12 +251,19 @@ export function handlePubrel(core: BrokerCore, conn: MqttConnection, packetId: n
   const session = conn.session;
   const rec = session?.incoming.get(packetId);
   if (session === null || rec === undefined) {
-    // Unknown id (e.g. a re-sent PUBREL after PUBCOMP was lost): PUBCOMP anyway; 5.0 reports 0x92.
-    conn.sendAck(PUBCOMP, packetId, 0x92);
+    // Unknown id: PUBCOMP anyway. On a resumed session this is recovery (a re-sent PUBREL whose
+    // PUBCOMP was lost, e.g. to a broker restart): success, as Mosquitto answers — 5.0 says 0x92
+    // "is not an error during recovery", but clients fail the publish on it. Otherwise 0x92.
+    conn.sendAck(PUBCOMP, packetId, conn.resumed ? 0 : 0x92);
     return;
   }
   session.incoming.delete(packetId);
-  if (session.persistent && core.persister) core.persister.push({ type: 'deleteIncoming', clientId: session.clientId, packetId });
+  if (session.persistent && core.persister) {
+    // PUBCOMP frees the packet id: it waits until the freeing is durable, or a restart would
+    // take the sender's next message with this id for a duplicate and drop it.
+    core.persister.push({ type: 'deleteIncoming', clientId: session.clientId, packetId });
+    core.persister.gate(conn);
+  }
   const ev = core.inEvents
     ? {
         connectionId: conn.connectionId,

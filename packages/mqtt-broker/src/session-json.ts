@@ -251,6 +251,7 @@ export function restoreStoredSession(core: BrokerCore, s: StoredSession): void {
   const session = new Session(s.clientId);
   session.expiryInterval = s.expiryInterval;
   session.protocolVersion = s.protocolVersion;
+  session.userName = s.userName ?? '';
   session.disconnectedAt = s.disconnectedAt || Date.now();
   for (const st of s.subscriptions) {
     const sub = subscriptionFor(core, session, st.topicFilter, st.qos, st);
@@ -279,6 +280,7 @@ export function restoreStoredSession(core: BrokerCore, s: StoredSession): void {
   core.sessions.set(s.clientId, session);
   if (s.will) {
     const will = fromStoredMessage(s.will.message);
+    will.publisherUser = session.userName;
     const left = Math.max(0, s.disconnectedAt + s.will.delay * 1000 - Date.now());
     const pending = { message: will, delay: s.will.delay, timer: undefined as NodeJS.Timeout | undefined };
     pending.timer = setTimeout(() => {

@@ -92,6 +92,8 @@ export class Session {
   /** Session Expiry Interval in seconds (0 = ends with the connection; NEVER_EXPIRES = never). */
   expiryInterval = 0;
   protocolVersion: 3 | 4 | 5 = 4;
+  /** User name of the last connection (authorizes deliveries while offline). */
+  userName = '';
   disconnectedAt = 0;
   will: PendingWill | undefined;
   expiryTimer: NodeJS.Timeout | undefined;

@@ -54,6 +54,7 @@ export function handleSubscribe(core: BrokerCore, conn: MqttConnection, p: Subsc
     const args: SubscribeEvent = {
       connectionId: conn.connectionId,
       clientId: conn.clientId,
+      userName: conn.userName,
       topicFilter: s.topicFilter,
       requestedQoS: requested,
       options: s,
@@ -84,6 +85,7 @@ export function handleSubscribe(core: BrokerCore, conn: MqttConnection, p: Subsc
   }
   const finish = () => {
     if (conn.state !== ConnState.Connected) return;
+    const mark = core.opsMark();
     const codes: number[] = [];
     const granted: { sub: Subscription; isNew: boolean }[] = [];
     for (const it of items) {
@@ -114,6 +116,7 @@ export function handleSubscribe(core: BrokerCore, conn: MqttConnection, p: Subsc
       for (const h of core.hooks) h.onSubscribed?.(conn, it.args);
     }
     conn.send({ type: 'suback', packetId: p.packetId, reasonCodes: codes });
+    core.gateSince(conn, mark);
     for (const { sub, isNew } of granted) sendRetained(core, session, sub, isNew);
   };
   if (chain === undefined) finish();
@@ -134,7 +137,9 @@ export function sendRetained(core: BrokerCore, session: Session, sub: Subscripti
   if (sub.shareName !== undefined || sub.retainHandling === 2 || (sub.retainHandling === 1 && !isNew)) return;
   if (core.retained.size === 0) return;
   const ids = sub.subscriptionId === undefined ? undefined : [sub.subscriptionId];
+  const check = core.deliverySteps.length > 0;
   for (const m of core.retained.match(sub.topicFilter)) {
+    if (check && !core.mayDeliver(session, m)) continue;
     deliver(core, session, m, Math.min(m.qos, sub.qos) as QoS, true, ids);
   }
 }
@@ -143,6 +148,7 @@ export function handleUnsubscribe(core: BrokerCore, conn: MqttConnection, p: Uns
   const session = conn.session;
   if (session === null) return;
   const codes: number[] = [];
+  const mark = core.opsMark();
   for (const filter of p.topicFilters) {
     const sub = session.subscriptions.get(filter);
     if (sub === undefined) {
@@ -160,4 +166,5 @@ export function handleUnsubscribe(core: BrokerCore, conn: MqttConnection, p: Uns
   }
   // UNSUBACK even when nothing matched [MQTT-3.10.4-5]; 3.1.1 has no payload (the encoder drops it).
   conn.send({ type: 'unsuback', packetId: p.packetId, reasonCodes: codes });
+  core.gateSince(conn, mark);
 }

@@ -41,4 +41,9 @@ export interface ByteStream {
   destroy(): void;
   /** The client's TLS certificate, if any. */
   peerCertificate(): X509Certificate | undefined;
+  /** The listener takes the user name from the client certificate: its CN, or its whole subject. */
+  readonly certificateIdentity?: CertificateIdentity;
 }
+
+/** Which part of a TLS client certificate becomes the user name (Mosquitto's `use_identity_as_username` / `use_subject_as_username`). */
+export type CertificateIdentity = 'cn' | 'subject';

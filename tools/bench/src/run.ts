@@ -4,7 +4,15 @@
 import { parseArgs } from 'node:util';
 
 /** Registered suites, loaded lazily so one suite's peers are not needed to run another. */
-export const SUITES: Record<string, () => Promise<{ run(argv: string[]): Promise<void> }>> = {};
+export const SUITES: Record<string, () => Promise<{ run(argv: string[]): Promise<void> }>> = {
+  broker: () => import('./broker/index.js'),
+  'broker-prod': () => import('./broker-prod/index.js'),
+  client: () => import('./client/index.js'),
+  coap: () => import('./coap/index.js'),
+  codec: () => import('./codec/index.js'),
+  dtls: () => import('./dtls/index.js'),
+  tcp: () => import('./tcp/index.js'),
+};
 
 const { positionals } = parseArgs({ allowPositionals: true, strict: false });
 const names = positionals.length ? positionals : Object.keys(SUITES);

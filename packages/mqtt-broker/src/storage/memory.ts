@@ -1,12 +1,13 @@
-import type {
-  BrokerStorage,
-  StorageOp,
-  StoredIncoming,
-  StoredMessage,
-  StoredOutgoing,
-  StoredSession,
-  StoredSessionMeta,
-  StoredSubscription,
+import {
+  type BrokerStorage,
+  checkOps,
+  type StorageOp,
+  type StoredIncoming,
+  type StoredMessage,
+  type StoredOutgoing,
+  type StoredSession,
+  type StoredSessionMeta,
+  type StoredSubscription,
 } from './types.js';
 
 interface Entry {
@@ -16,7 +17,7 @@ interface Entry {
   incoming: Map<number, StoredIncoming>;
 }
 
-/** Deep copy; payloads come back as Buffers (structuredClone makes plain Uint8Arrays). */
+/** Deep copy; byte fields (payloads, Correlation Data) come back as Buffers (structuredClone makes plain Uint8Arrays). */
 function clone<T>(v: T): T {
   return fixBuffers(structuredClone(v)) as T;
 }
@@ -25,7 +26,7 @@ function fixBuffers(v: unknown): unknown {
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     const x = o[k];
-    if (k === 'payload' && x instanceof Uint8Array) o[k] = Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+    if (x instanceof Uint8Array) o[k] = Buffer.from(x.buffer, x.byteOffset, x.byteLength);
     else if (x !== null && typeof x === 'object' && !(x instanceof Uint8Array)) fixBuffers(x);
   }
   return o;
@@ -43,6 +44,7 @@ export class MemoryStorage implements BrokerStorage {
   async open(): Promise<void> {}
 
   async apply(ops: readonly StorageOp[]): Promise<void> {
+    checkOps(ops);
     for (const op of ops) {
       switch (op.type) {
         case 'putSession': {

@@ -1,4 +1,5 @@
 import type { PublishProperties, QoS } from '@iotwire/mqtt-packet';
+import { BrokerError, BrokerErrorCode } from '../errors.js';
 
 /**
  * The storage seam. The broker keeps its working state in memory and writes changes of
@@ -70,6 +71,8 @@ export interface StoredSessionMeta {
   expiryInterval: number;
   /** When the client disconnected (ms since epoch); 0 while connected. */
   disconnectedAt: number;
+  /** User name of the last connection (authorization of messages queued while offline). */
+  userName?: string;
   will?: StoredWill;
 }
 
@@ -93,6 +96,12 @@ export type StorageOp =
   | { type: 'deleteRetained'; topic: string };
 
 export interface BrokerStorage {
+  /**
+   * True when a resolved `apply()` means the batch survives a crash (fsync'd). The broker then
+   * holds the acknowledgements that promise durability (PUBACK/PUBREC/PUBCOMP of messages for
+   * persistent sessions) until the batch carrying them is applied. Default false.
+   */
+  readonly durable?: boolean;
   /** Opens the backend (idempotent). */
   open(): Promise<void>;
   /**
@@ -104,4 +113,38 @@ export interface BrokerStorage {
   loadSessions(): Promise<StoredSession[]>;
   loadRetained(): Promise<StoredMessage[]>;
   close(): Promise<void>;
+}
+
+const OP_TYPES = new Set<string>([
+  'putSession',
+  'deleteSession',
+  'putSubscription',
+  'deleteSubscription',
+  'putOutgoing',
+  'deleteOutgoing',
+  'putIncoming',
+  'deleteIncoming',
+  'putRetained',
+  'deleteRetained',
+]);
+
+/**
+ * Checks a batch before any of it is applied (the contract: a batch with an invalid op is
+ * rejected whole, with `ERR_STORAGE`, and changes nothing).
+ */
+export function checkOps(ops: readonly StorageOp[]): void {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as StorageOp | undefined;
+    if (op === null || typeof op !== 'object' || !OP_TYPES.has(op.type)) {
+      throw new BrokerError(
+        BrokerErrorCode.Storage,
+        `invalid storage op at ${i}: ${JSON.stringify((op as { type?: unknown } | undefined)?.type)}`,
+      );
+    }
+    if ('clientId' in op && typeof op.clientId !== 'string')
+      throw new BrokerError(BrokerErrorCode.Storage, `storage op ${i}: clientId must be a string`);
+    const m = op.type === 'putRetained' ? op.message : op.type === 'putOutgoing' ? op.outgoing.message : undefined;
+    if (m !== undefined && !(m.payload instanceof Uint8Array))
+      throw new BrokerError(BrokerErrorCode.Storage, `storage op ${i}: payload must be bytes`);
+  }
 }

@@ -27,6 +27,7 @@ import { runPublishHooks } from './publish-flow.js';
 import { type UpdateOptionsResult, updateOptions } from './reconfigure.js';
 import { exportSession, importSession, restoreStoredSession, type SessionInfo, sessionInfo } from './session-json.js';
 import type { BrokerStats } from './stats.js';
+import type { BrokerFigures } from './sys-topics.js';
 import type { ByteStream, ListenerProtocol } from './transport.js';
 
 export interface PublishOptions {
@@ -87,6 +88,48 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
     return m;
   }
   /** Retained messages by topic (a snapshot). */
+  /**
+   * Counts for `$SYS` topics and metrics, read straight from the broker's structures: no
+   * snapshot copies, so it stays cheap with many sessions (O(sessions), no allocation per session).
+   */
+  figures(): BrokerFigures {
+    const core = this.#core;
+    const byProtocol: Record<ListenerProtocol, number> = { tcp: 0, tls: 0, ws: 0, wss: 0 };
+    for (const c of core.connections.values()) byProtocol[c.protocol]++;
+    let connected = 0;
+    let subscriptions = 0;
+    let shared = 0;
+    let stored = 0;
+    let storedBytes = 0;
+    for (const s of core.sessions.values()) {
+      if (s.connection !== null) connected++;
+      if (s.hasSubscriptions) {
+        subscriptions += s.subscriptions.size;
+        for (const f of s.subscriptions.keys()) if (f.startsWith('$share/')) shared++;
+      }
+      stored += s.queue.length;
+      for (const o of s.queue) storedBytes += o.message.payload.length;
+      const inflight = s.inflightOrNone;
+      if (inflight !== undefined) {
+        stored += inflight.size;
+        for (const o of inflight.values()) storedBytes += o.message.payload.length;
+      }
+    }
+    return {
+      connections: core.connections.size,
+      connectionsByProtocol: byProtocol,
+      clientsConnected: connected,
+      clientsTotal: core.sessions.size,
+      clientsDisconnected: core.sessions.size - connected,
+      subscriptions,
+      sharedSubscriptions: shared,
+      retainedMessages: core.retained.size,
+      retainedBytes: core.retained.bytes,
+      storedMessages: stored,
+      storedBytes,
+    };
+  }
+
   get messages(): ReadonlyMap<string, MessageInfo> {
     const m = new Map<string, MessageInfo>();
     for (const msg of this.#core.retained.values()) m.set(msg.topic, messageInfo(msg));

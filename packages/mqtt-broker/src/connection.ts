@@ -162,7 +162,10 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
   #onPacket(p: Packet): void {
     const stats = this.core.stats;
     stats.packetsReceived++;
-    if (p.type === 'publish') stats.messagesReceived++;
+    if (p.type === 'publish') {
+      stats.messagesReceived++;
+      stats.publishBytesReceived += p.payload.length;
+    }
     this.core.dispatch(this, p);
   }
 
@@ -211,6 +214,7 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
   /** Queues bytes for the next flush (end of the current I/O callback). */
   write(buf: Buffer): void {
     if (this.state >= ConnState.Closing) return;
+    this.core.stats.packetsSent++;
     if (this.#first === null) this.#first = buf;
     else if (this.#more === null) this.#more = [buf];
     else this.#more.push(buf);
@@ -294,7 +298,9 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
     }
     if (buf.length > this.maxOutPacket) return false;
     this.write(buf);
-    this.core.stats.messagesSent++;
+    const stats = this.core.stats;
+    stats.messagesSent++;
+    stats.publishBytesSent += msg.payload.length;
     return true;
   }
 

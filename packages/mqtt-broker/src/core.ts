@@ -604,7 +604,10 @@ export class BrokerCore {
     }
     if (session.expiryInterval !== NEVER_EXPIRES) {
       session.expiryTimer = setTimeout(() => {
-        if (session.connection === null && this.sessions.get(session.clientId) === session) this.removeSession(session, 'session expired');
+        if (session.connection === null && this.sessions.get(session.clientId) === session) {
+          this.stats.sessionsExpired++;
+          this.removeSession(session, 'session expired');
+        }
       }, session.expiryInterval * 1000);
       session.expiryTimer.unref?.();
     }

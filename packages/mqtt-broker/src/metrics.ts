@@ -92,6 +92,10 @@ export function renderMetrics(broker: MqttBroker, options: MetricsOptions = {}):
   e.one(p('received_bytes_total'), 'counter', 'Bytes received from clients (MQTT bytes).', s.bytesReceived);
   e.one(p('sent_bytes_total'), 'counter', 'Bytes sent to clients (MQTT bytes).', s.bytesSent);
   e.one(p('received_packets_total'), 'counter', 'MQTT packets received from clients.', s.packetsReceived);
+  e.one(p('sent_packets_total'), 'counter', 'MQTT packets sent to clients.', s.packetsSent);
+  e.one(p('received_publish_bytes_total'), 'counter', 'Payload bytes of PUBLISH packets received from clients.', s.publishBytesReceived);
+  e.one(p('sent_publish_bytes_total'), 'counter', 'Payload bytes of PUBLISH packets sent to clients.', s.publishBytesSent);
+  e.one(p('expired_sessions_total'), 'counter', 'Disconnected sessions removed by Session Expiry.', s.sessionsExpired);
   e.one(p('received_publish_messages_total'), 'counter', 'PUBLISH packets received from clients.', s.messagesReceived);
   e.one(p('sent_publish_messages_total'), 'counter', 'PUBLISH packets sent to clients.', s.messagesSent);
   e.one(

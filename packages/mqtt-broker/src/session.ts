@@ -82,6 +82,10 @@ export class Session {
     this.#incoming ??= new Map();
     return this.#incoming;
   }
+  /** In-flight copies, without creating the map (for counting). */
+  get inflightOrNone(): ReadonlyMap<number, Outgoing> | undefined {
+    return this.#inflight;
+  }
   /** Whether any subscription exists (without creating the map). */
   get hasSubscriptions(): boolean {
     return this.#subscriptions !== undefined && this.#subscriptions.size > 0;

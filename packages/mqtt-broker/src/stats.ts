@@ -11,10 +11,18 @@ export class BrokerStats {
   bytesSent = 0;
   /** MQTT packets decoded from clients. */
   packetsReceived = 0;
+  /** MQTT packets written to clients (each fan-out copy counts). */
+  packetsSent = 0;
   /** PUBLISH packets received from clients. */
   messagesReceived = 0;
   /** PUBLISH packets written to clients. */
   messagesSent = 0;
+  /** Payload bytes of PUBLISH packets received from clients. */
+  publishBytesReceived = 0;
+  /** Payload bytes of PUBLISH packets written to clients. */
+  publishBytesSent = 0;
+  /** Disconnected sessions removed because their Session Expiry Interval ran out. */
+  sessionsExpired = 0;
   /** Messages dropped for a subscriber (queue limits, expiry, oversize). */
   messagesDropped = 0;
   /** Messages published in-process through `publish()`. */

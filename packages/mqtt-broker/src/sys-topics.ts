@@ -27,43 +27,9 @@ export interface BrokerFigures {
   storedBytes: number;
 }
 
-/**
- * Walks the broker's collections once. Cost grows with sessions and queued messages (the
- * `sessions` snapshot copies them), so call it per scrape or per `$SYS` interval, not per message.
- */
+/** The broker's current figures ({@link MqttBroker.figures}); O(sessions), no copies. */
 export function collectBrokerFigures(broker: MqttBroker): BrokerFigures {
-  const byProtocol: Record<ListenerProtocol, number> = { tcp: 0, tls: 0, ws: 0, wss: 0 };
-  for (const c of broker.connections.values()) byProtocol[c.protocol]++;
-  let connected = 0;
-  let subscriptions = 0;
-  let shared = 0;
-  let stored = 0;
-  let storedBytes = 0;
-  const sessions = broker.sessions;
-  for (const s of sessions.values()) {
-    if (s.connected) connected++;
-    subscriptions += s.subscriptions.length;
-    for (const sub of s.subscriptions) if (sub.topicFilter.startsWith('$share/')) shared++;
-    stored += s.outgoingMessages.length;
-    // Payloads are hex in the session snapshot: two characters per byte.
-    for (const m of s.outgoingMessages) storedBytes += m.Payload.length >>> 1;
-  }
-  let retainedBytes = 0;
-  const retained = broker.messages;
-  for (const m of retained.values()) retainedBytes += m.payload.length;
-  return {
-    connections: broker.connections.size,
-    connectionsByProtocol: byProtocol,
-    clientsConnected: connected,
-    clientsTotal: sessions.size,
-    clientsDisconnected: sessions.size - connected,
-    subscriptions,
-    sharedSubscriptions: shared,
-    retainedMessages: retained.size,
-    retainedBytes,
-    storedMessages: stored,
-    storedBytes,
-  };
+  return broker.figures();
 }
 
 /** The version of this package (for `$SYS/broker/version` and metrics). */
@@ -113,6 +79,7 @@ export class LoadAverage {
 
 type LoadSource =
   | 'packetsReceived'
+  | 'packetsSent'
   | 'messagesDropped'
   | 'messagesReceived'
   | 'messagesSent'
@@ -124,6 +91,7 @@ type LoadSource =
 /** Load topics under `$SYS/broker/load/` and the counter each follows. */
 const LOADS: readonly (readonly [string, LoadSource])[] = [
   ['messages/received', 'packetsReceived'],
+  ['messages/sent', 'packetsSent'],
   ['publish/dropped', 'messagesDropped'],
   ['publish/received', 'messagesReceived'],
   ['publish/sent', 'messagesSent'],
@@ -253,6 +221,7 @@ export class SysTopics {
     if (heap > this.#heapMax) this.#heapMax = heap;
     const counters: Record<LoadSource, number> = {
       packetsReceived: stats.packetsReceived,
+      packetsSent: stats.packetsSent,
       messagesDropped: stats.messagesDropped,
       messagesReceived: stats.messagesReceived,
       messagesSent: stats.messagesSent,
@@ -269,6 +238,7 @@ export class SysTopics {
       ['clients/disconnected', String(f.clientsDisconnected)],
       ['clients/active', String(f.clientsConnected)],
       ['clients/connected', String(f.clientsConnected)],
+      ['clients/expired', String(stats.sessionsExpired)],
     ];
     for (const [k, v] of values) await this.#changed(`${this.#prefix}/${k}`, v);
 
@@ -296,9 +266,12 @@ export class SysTopics {
       ['heap/current', String(heap)],
       ['heap/maximum', String(this.#heapMax)],
       ['messages/received', String(stats.packetsReceived)],
+      ['messages/sent', String(stats.packetsSent)],
       ['publish/messages/dropped', String(stats.messagesDropped)],
       ['publish/messages/received', String(stats.messagesReceived)],
       ['publish/messages/sent', String(stats.messagesSent)],
+      ['publish/bytes/received', String(stats.publishBytesReceived)],
+      ['publish/bytes/sent', String(stats.publishBytesSent)],
       ['bytes/received', String(stats.bytesReceived)],
       ['bytes/sent', String(stats.bytesSent)],
     ];

@@ -2,6 +2,15 @@
 // against the same Mosquitto on loopback, MQTT 3.1.1, 64-byte payloads.
 // `pnpm bench client [--count=n] [--rounds=n] [--only=row,...]`.
 //
+// Peers (`--peer=mosquitto,raw`, default both):
+//  - mosquitto: the rows the issue asks for. Mosquitto writes one packet per system call and
+//    tops out near 230–320k packets/s per connection on this machine, so rows where both
+//    clients reach that ceiling compare Mosquitto with itself; the CPU column still shows the
+//    clients' cost.
+//  - raw: the same rows against raw-peer.ts, a minimal MQTT peer in its own process that acks
+//    and streams pre-encoded packets far faster than either client can consume them, so the
+//    throughput ratio is the clients' own.
+//
 // Rows (each: `rounds` interleaved runs per client, default 5; median reported):
 //  - publish-qos0: `count` QoS 0 publishes issued in batches of 1,000 (one tick each), then
 //    one QoS 1 sentinel; done when the sentinel's PUBACK arrives (Mosquitto handles a
@@ -14,9 +23,11 @@
 //    it has received (and for QoS 1 acknowledged) them all. Mosquitto sends from its queue at
 //    the same speed for both clients, so the difference is the client's receive path
 //    (decode, ack, event).
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startMosquitto } from '@iotwire/interop';
 import { MqttClient } from '@iotwire/mqtt-client';
@@ -184,6 +195,70 @@ async function theirReceiveQueued(url: string, port: number, count: number, qos:
   return ms;
 }
 
+/** Receives `count` messages streamed by the raw peer after SUBSCRIBE (timed from the SUBSCRIBE). */
+async function ourReceiveRaw(url: string, count: number, qos: 0 | 1): Promise<number> {
+  const c = new MqttClient({ url, clientId: `bench-our-raw-${Date.now()}`, keepAlive: 0 });
+  await c.connect();
+  const topic = `bench/raw/${qos}/${count}`;
+  let n = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  c.on('messageIn', () => {
+    if (++n === count) resolveDone();
+  });
+  const start = performance.now();
+  const c0 = process.cpuUsage();
+  await c.subscribe(topic, { qos });
+  await done;
+  const ms = performance.now() - start;
+  cpuSince(c0);
+  await c.disconnect();
+  return ms;
+}
+
+async function theirReceiveRaw(url: string, count: number, qos: 0 | 1): Promise<number> {
+  const c = mqtt.connect(url, { clientId: `bench-their-raw-${Date.now()}`, keepalive: 0, protocolVersion: 4 });
+  await connected(c);
+  const topic = `bench/raw/${qos}/${count}`;
+  let n = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  c.on('message', () => {
+    if (++n === count) resolveDone();
+  });
+  const start = performance.now();
+  const c0 = process.cpuUsage();
+  await c.subscribeAsync(topic, { qos });
+  await done;
+  const ms = performance.now() - start;
+  cpuSince(c0);
+  await c.endAsync();
+  return ms;
+}
+
+/** Starts raw-peer.js in its own process; resolves with its port and a stop function. */
+async function startRawPeer(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const script = fileURLToPath(new URL('./raw-peer.js', import.meta.url));
+  const child = spawn(process.execPath, [script, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      const m = /raw-peer listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`raw peer exited (${code}) before listening: ${out}`)));
+  });
+  return {
+    port,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
 /** Fails a run that takes longer than `ms` instead of hanging the suite. */
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: ReturnType<typeof setTimeout> | undefined;
@@ -201,7 +276,7 @@ const median = (xs: number[]) => {
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { count: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' } },
+    options: { count: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' }, peer: { type: 'string' } },
     allowPositionals: true,
     strict: false,
   });
@@ -210,50 +285,58 @@ export async function run(argv: string[]): Promise<void> {
   const qos1Count = Math.min(count, 50_000);
   const all: Row[] = ['publish-qos0', 'publish-qos1', 'receive-qos1', 'receive-qos0'];
   const rows = values.only ? (String(values.only).split(',') as Row[]) : all;
-  const broker = await startMosquitto({
-    // Unlimited in-flight and queue so Mosquitto never throttles or drops during a run.
-    extraConfig: ['max_inflight_messages 0', 'max_queued_messages 0', 'max_queued_bytes 0', 'queue_qos0_messages true'],
-  });
-  const url = `mqtt://127.0.0.1:${broker.port}`;
+  const peers = String(values.peer ?? 'mosquitto,raw').split(',') as ('mosquitto' | 'raw')[];
   const table: (string | number)[][] = [];
-  try {
-    for (const row of rows) {
-      const times: Record<Impl, number[]> = { iotwire: [], 'mqtt.js': [] };
-      const cpu: Record<Impl, number[]> = { iotwire: [], 'mqtt.js': [] };
-      for (let r = 0; r < rounds; r++) {
-        for (const impl of (r % 2 === 0 ? ['iotwire', 'mqtt.js'] : ['mqtt.js', 'iotwire']) as Impl[]) {
-          const ours = impl === 'iotwire';
-          const one = (): Promise<number> => {
-            if (row === 'publish-qos0') return ours ? ourPublish(url, count, 0) : theirPublish(url, count, 0);
-            if (row === 'publish-qos1') return ours ? ourPublish(url, qos1Count, 1) : theirPublish(url, qos1Count, 1);
-            const q = row === 'receive-qos1' ? 1 : 0;
-            return ours ? ourReceiveQueued(url, broker.port, count, q) : theirReceiveQueued(url, broker.port, count, q);
-          };
-          const ms = await deadline(one(), 180_000, `${row} (${impl})`);
-          times[impl].push(ms);
-          cpu[impl].push(lastCpuUs);
+  for (const peer of peers) {
+    const broker =
+      peer === 'mosquitto'
+        ? await startMosquitto({
+            // Unlimited in-flight and queue so Mosquitto never throttles or drops during a run.
+            extraConfig: ['max_inflight_messages 0', 'max_queued_messages 0', 'max_queued_bytes 0', 'queue_qos0_messages true'],
+          })
+        : await startRawPeer();
+    const url = `mqtt://127.0.0.1:${broker.port}`;
+    try {
+      for (const row of rows) {
+        const times: Record<Impl, number[]> = { iotwire: [], 'mqtt.js': [] };
+        const cpu: Record<Impl, number[]> = { iotwire: [], 'mqtt.js': [] };
+        for (let r = 0; r < rounds; r++) {
+          for (const impl of (r % 2 === 0 ? ['iotwire', 'mqtt.js'] : ['mqtt.js', 'iotwire']) as Impl[]) {
+            const ours = impl === 'iotwire';
+            const one = (): Promise<number> => {
+              if (row === 'publish-qos0') return ours ? ourPublish(url, count, 0) : theirPublish(url, count, 0);
+              if (row === 'publish-qos1') return ours ? ourPublish(url, qos1Count, 1) : theirPublish(url, qos1Count, 1);
+              const q = row === 'receive-qos1' ? 1 : 0;
+              if (peer === 'raw') return ours ? ourReceiveRaw(url, count, q) : theirReceiveRaw(url, count, q);
+              return ours ? ourReceiveQueued(url, broker.port, count, q) : theirReceiveQueued(url, broker.port, count, q);
+            };
+            const ms = await deadline(one(), 180_000, `${row} via ${peer} (${impl})`);
+            times[impl].push(ms);
+            cpu[impl].push(lastCpuUs);
+          }
         }
+        const n = row === 'publish-qos1' ? qos1Count : count;
+        const ours = (n / median(times.iotwire)) * 1000;
+        const theirs = (n / median(times['mqtt.js'])) * 1000;
+        const cpuOurs = median(cpu.iotwire) / n;
+        const cpuTheirs = median(cpu['mqtt.js']) / n;
+        table.push([
+          row,
+          peer === 'mosquitto' ? 'Mosquitto' : 'raw peer',
+          fmt(ours),
+          fmt(theirs),
+          `${ratio(ours, theirs)}x`,
+          `${cpuOurs.toFixed(2)} / ${cpuTheirs.toFixed(2)}`,
+          `${ratio(cpuTheirs, cpuOurs)}x`,
+        ]);
+        console.log(`${row} via ${peer}: iotwire ${fmt(ours)} msg/s, mqtt.js ${fmt(theirs)} msg/s (${ratio(ours, theirs)}x)`);
       }
-      const n = row === 'publish-qos1' ? qos1Count : count;
-      const ours = (n / median(times.iotwire)) * 1000;
-      const theirs = (n / median(times['mqtt.js'])) * 1000;
-      const cpuOurs = median(cpu.iotwire) / n;
-      const cpuTheirs = median(cpu['mqtt.js']) / n;
-      table.push([
-        row,
-        fmt(ours),
-        fmt(theirs),
-        `${ratio(ours, theirs)}x`,
-        `${cpuOurs.toFixed(2)} / ${cpuTheirs.toFixed(2)}`,
-        `${ratio(cpuTheirs, cpuOurs)}x`,
-      ]);
-      console.log(`${row}: iotwire ${fmt(ours)} msg/s, mqtt.js ${fmt(theirs)} msg/s (${ratio(ours, theirs)}x)`);
+    } finally {
+      await broker.stop();
     }
-  } finally {
-    await broker.stop();
   }
   console.log(
-    `\n${markdownTable(['row (64 B, MQTT 3.1.1, Mosquitto)', 'iotwire msg/s', 'MQTT.js msg/s', 'ratio', 'client CPU µs/msg (iotwire / MQTT.js)', 'CPU ratio'], table)}\n`,
+    `\n${markdownTable(['row (64 B, MQTT 3.1.1)', 'peer', 'iotwire msg/s', 'MQTT.js msg/s', 'ratio', 'client CPU µs/msg (iotwire / MQTT.js)', 'CPU ratio'], table)}\n`,
   );
   console.log(`count=${count} rounds=${rounds} node ${process.version}`);
 }

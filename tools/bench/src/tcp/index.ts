@@ -10,6 +10,7 @@
 //    the server's process after GC (RSS after connecting minus RSS before, divided by n).
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
+import { cpus as osCpus } from 'node:os';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
 import { fmt, markdownTable, ratio } from '../measure.js';
@@ -24,12 +25,19 @@ interface Child {
   stop(): Promise<void>;
 }
 
+/**
+ * Ping-pong over loopback on 2 cores is bimodal: rounds land at ~50k or ~80k msgs/s depending
+ * on whether the scheduler puts server and client on the same core. Pinning the servers to
+ * CPU 0 and this (client) process to CPU 1 makes rounds comparable. Off with `--pin=false`.
+ */
+let pinServer = '';
+
 /** Starts an echo server child; `ulimit -n` is raised to the hard limit first. */
 function startChild(kind: EchoKind): Promise<Child> {
   const script = new URL('./echo-server.js', import.meta.url).pathname;
   const child = spawn(
     'sh',
-    ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" --expose-gc "$1" "$2"', process.execPath, script, kind],
+    ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${pinServer}"$0" --expose-gc "$1" "$2"`, process.execPath, script, kind],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
@@ -172,10 +180,15 @@ export async function run(argv: string[]): Promise<void> {
       size: { type: 'string' },
       only: { type: 'string' },
       rounds: { type: 'string' },
+      pin: { type: 'string' },
     },
     allowPositionals: true,
     strict: false,
   });
+  if (values.pin !== 'false' && osCpus().length >= 2 && spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]).status === 0) {
+    pinServer = 'taskset -c 0 ';
+    console.log('pinned: servers on CPU 0, client on CPU 1');
+  }
   const durationMs = Number(values.duration ?? 2000);
   const conns = Number(values.conns ?? 100);
   const size = Number(values.size ?? 64);

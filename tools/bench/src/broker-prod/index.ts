@@ -10,16 +10,16 @@
 // engines: the embedded databases considered for the durable backend, on its write pattern
 //   (synchronous group commits); SQLite only with --sqlite-dir (a node_modules holding
 //   better-sqlite3 and/or node-sqlite3-wasm, not dependencies of this repository).
-import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, type RedisPeer, startPeer, startRedis, tcpOpen } from '@iotwire/interop';
+import { cpuOf, LoadGenerator } from '../broker/generator.js';
+import type { Setup } from '../broker/loadgen.js';
 import { fmt, markdownTable } from '../measure.js';
 import { compareEngines } from './engines.js';
-import type { ProdResult, ProdSetup } from './loadgen.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
@@ -40,52 +40,24 @@ async function startServer(args: string[]): Promise<Proc> {
   return { port, pid: proc.pid, stop: () => proc.stop() };
 }
 
-function cpuOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(parts[11]) + Number(parts[12])) / 100;
-}
-
-class Gen {
-  readonly child: ChildProcess;
-  #waiters: ((m: { type: string; result?: ProdResult; message?: string }) => void)[] = [];
-  constructor() {
-    this.child = fork(here('./loadgen.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (m: { type: string }) => this.#waiters.shift()?.(m as never));
-  }
-  ask(msg: unknown): Promise<{ type: string; result?: ProdResult }> {
-    return new Promise((resolve, reject) => {
-      this.#waiters.push((m) => (m.type === 'error' ? reject(new Error(m.message)) : resolve(m)));
-      this.child.send(msg as never);
-    });
-  }
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
-      this.child.send({ type: 'exit' });
-    });
-  }
-}
-
 interface Measured {
   value: number;
   /** Broker process(es) (and Redis) CPU, % of one core. */
   cpu: number;
 }
 
-async function pubSub(pids: number[], sub: ProdSetup, pub: ProdSetup, valueFrom: 'sub' | 'pub'): Promise<Measured> {
-  const gs = new Gen();
-  const gp = new Gen();
+async function pubSub(pids: number[], sub: Setup, pub: Setup, valueFrom: 'sub' | 'pub'): Promise<Measured> {
+  const gs = new LoadGenerator();
+  const gp = new LoadGenerator();
   try {
-    await gs.ask({ type: 'setup', ...sub });
-    await gp.ask({ type: 'setup', ...pub });
+    await gs.setup(sub);
+    await gp.setup(pub);
     const c0 = pids.map(cpuOf);
     const t0 = performance.now();
-    const [rs, rp] = await Promise.all([gs.ask({ type: 'go' }), gp.ask({ type: 'go' })]);
+    const [rs, rp] = await Promise.all([gs.go(), gp.go()]);
     const secs = (performance.now() - t0) / 1000;
     const cpu = (pids.map(cpuOf).reduce((a, b) => a + b, 0) - c0.reduce((a, b) => a + b, 0)) / secs;
-    return { value: ((valueFrom === 'sub' ? rs : rp).result as ProdResult).rate, cpu: cpu * 100 };
+    return { value: (valueFrom === 'sub' ? rs : rp).rate, cpu: cpu * 100 };
   } finally {
     await Promise.all([gs.stop(), gp.stop()]);
   }
@@ -104,8 +76,11 @@ export async function run(argv: string[]): Promise<void> {
   const durationMs = Number(values.duration ?? 3000);
   const warmupMs = Number(values.warmup ?? 1000);
   const rows = (typeof values.rows === 'string' ? values.rows.split(',') : [...ROWS]) as Row[];
-  const base = (ports: number[]): Omit<ProdSetup, 'role' | 'n' | 'topic' | 'clientPrefix'> => ({
+  const base = (ports: number[]): Omit<Setup, 'role' | 'n' | 'topic' | 'clientPrefix'> => ({
+    port: ports[0] as number,
     ports,
+    rate: 0,
+    batch: true,
     perConnectionTopic: false,
     qos: 0,
     clean: true,

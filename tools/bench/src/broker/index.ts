@@ -7,13 +7,13 @@
 // in the `pairs1` row with one write per reply), 64-byte payloads; latency p50/p99 at a fixed
 // 10k msg/s (one publisher, one subscriber, one write per message); broker RSS per idle
 // connection with `--idle` (5,000) connections.
-import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, startAedes, startMosquitto, startPeer, tcpOpen } from '@iotwire/interop';
 import { fmt, markdownTable } from '../measure.js';
-import type { Result, Setup } from './loadgen.js';
+import { cpuOf, LoadGenerator } from './generator.js';
+import type { Setup } from './loadgen.js';
 
 type BrokerName = 'iotwire' | 'aedes' | 'mosquitto';
 interface Running {
@@ -70,41 +70,6 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : Number.NaN;
 }
 
-/** CPU seconds used by a process so far (utime + stime). */
-function cpuOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(parts[11]) + Number(parts[12])) / 100;
-}
-
-class Gen {
-  readonly child: ChildProcess;
-  #waiters: ((m: { type: string; result?: Result; message?: string }) => void)[] = [];
-  constructor() {
-    this.child = fork(here('./loadgen.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (m: { type: string }) => this.#waiters.shift()?.(m as never));
-  }
-  #ask(msg: unknown): Promise<{ type: string; result?: Result; message?: string }> {
-    return new Promise((resolve, reject) => {
-      this.#waiters.push((m) => (m.type === 'error' ? reject(new Error(m.message)) : resolve(m)));
-      this.child.send(msg as never);
-    });
-  }
-  async setup(s: Setup): Promise<void> {
-    await this.#ask({ type: 'setup', ...s });
-  }
-  async go(): Promise<Result> {
-    return (await this.#ask({ type: 'go' })).result as Result;
-  }
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null) return resolve();
-      this.child.once('exit', () => resolve());
-      this.child.send({ type: 'exit' });
-    });
-  }
-}
-
 interface RowResult {
   value: number;
   genCpu: string;
@@ -132,8 +97,8 @@ async function pubSub(
   pub: Partial<Setup> & { n: number; topic: string },
   opts: { warmupMs: number; durationMs: number; valueFrom: 'sub' | 'pub' },
 ): Promise<RowResult> {
-  const gs = new Gen();
-  const gp = new Gen();
+  const gs = new LoadGenerator();
+  const gp = new LoadGenerator();
   try {
     const common = base(b.port, opts.warmupMs, opts.durationMs);
     await gs.setup({ ...common, role: 'sub', clientPrefix: 'sub', ...sub });
@@ -153,7 +118,7 @@ async function pubSub(
 }
 
 async function latency(b: Running, warmupMs: number, durationMs: number): Promise<RowResult> {
-  const g = new Gen();
+  const g = new LoadGenerator();
   try {
     await g.setup({ ...base(b.port, warmupMs, durationMs), role: 'latency', n: 1, topic: 'bench/latency' });
     const cpu0 = cpuOf(b.pid);
@@ -173,7 +138,7 @@ async function latency(b: Running, warmupMs: number, durationMs: number): Promis
 
 /** RSS growth of the broker process per idle connection (CONNECT done, Keep Alive 0), 2 s after connecting. */
 async function idle(b: Running, n: number): Promise<RowResult> {
-  const g = new Gen();
+  const g = new LoadGenerator();
   try {
     await new Promise((r) => setTimeout(r, 500));
     const before = rssOf(b.pid);

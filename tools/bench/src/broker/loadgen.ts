@@ -9,6 +9,10 @@ import { connectPacket, puback, publishPacket, publishPacketIdOffset, Scanner, s
 export interface Setup {
   role: 'pub' | 'sub' | 'latency' | 'idle';
   port: number;
+  /** When set, connection i goes to ports[i % ports.length] (cluster nodes); else `port`. */
+  ports?: number[];
+  /** CONNECT Clean Session (default true; false for persistent sessions). */
+  clean?: boolean;
   /** Connections of this role. */
   n: number;
   /** Topic for connection i: `${topic}` or `${topic}/${i}` when perConnectionTopic. */
@@ -45,6 +49,7 @@ function connect(
   port: number,
   clientId: string,
   batch: boolean,
+  clean: boolean,
 ): Promise<{ socket: net.Socket; scanner: (on: (first: number, buf: Buffer, body: number, end: number) => void) => void }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port });
@@ -67,7 +72,7 @@ function connect(
       sc.push(d);
       socket.uncork();
     });
-    socket.on('connect', () => socket.write(connectPacket(clientId)));
+    socket.on('connect', () => socket.write(connectPacket(clientId, 0, clean)));
   });
 }
 
@@ -78,7 +83,9 @@ async function openAll(
   const batch = 200;
   for (let i = 0; i < s.n; i += batch) {
     const part = await Promise.all(
-      Array.from({ length: Math.min(batch, s.n - i) }, (_, k) => connect(s.port, `${s.clientPrefix}-${i + k}`, s.batch)),
+      Array.from({ length: Math.min(batch, s.n - i) }, (_, k) =>
+        connect(s.ports?.[(i + k) % s.ports.length] ?? s.port, `${s.clientPrefix}-${i + k}`, s.batch, s.clean ?? true),
+      ),
     );
     out.push(...part);
   }

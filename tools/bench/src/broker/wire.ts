@@ -21,8 +21,8 @@ function packet(first: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([first, ...varint(body.length)]), body]);
 }
 
-export function connectPacket(clientId: string, keepAlive = 0): Buffer {
-  const body = Buffer.concat([str('MQTT'), Buffer.from([4, 0x02, keepAlive >> 8, keepAlive & 0xff]), str(clientId)]);
+export function connectPacket(clientId: string, keepAlive = 0, clean = true): Buffer {
+  const body = Buffer.concat([str('MQTT'), Buffer.from([4, clean ? 0x02 : 0x00, keepAlive >> 8, keepAlive & 0xff]), str(clientId)]);
   return packet(0x10, body);
 }
 

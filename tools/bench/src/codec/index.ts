@@ -2,7 +2,7 @@
 // `pnpm bench codec [--duration=ms] [--rounds=n]`. Each row runs ours then theirs `rounds`
 // times and keeps the best ops/s of each (throughput on a shared machine is noise-bound).
 import { parseArgs } from 'node:util';
-import { Decoder, encode, encodePublishFrames, type Packet, type PublishPacket, PublishTemplate } from '@iotwire/mqtt-packet';
+import { Decoder, encode, encodeInto, encodePublishFrames, type Packet, type PublishPacket, PublishTemplate } from '@iotwire/mqtt-packet';
 import mqtt from 'mqtt-packet';
 import { fmt, markdownTable, measureSync, ratio } from '../measure.js';
 import { type Case, CONNECT, PUBLISH_1K, PUBLISH_16, PUBLISH_64K, PUBLISH_V5, SUBSCRIBE } from './cases.js';
@@ -67,6 +67,23 @@ function framesRow(c: Case): Row {
     theirs: () => {
       chunks.length = 0;
       mqtt.writeToStream(c.theirs as never, stream as never, { protocolVersion: c.version });
+    },
+  };
+}
+
+/**
+ * One-Buffer encode without the allocation: `encodeInto` a buffer the caller reuses (a write
+ * staging area, a file record). Theirs has no encode-into, so its side is `generate`.
+ */
+function encodeIntoRow(c: Case): Row {
+  const target = Buffer.allocUnsafe(encode(c.ours, c.version).length);
+  return {
+    name: `encode ${c.name} into a reused buffer (encodeInto vs generate)`,
+    ours: () => {
+      sink = encodeInto(c.ours, c.version, target, 0);
+    },
+    theirs: () => {
+      sink = mqtt.generate(c.theirs as never, { protocolVersion: c.version });
     },
   };
 }
@@ -139,7 +156,7 @@ function fanoutRows(): Row[] {
 
 export function rows(): Row[] {
   const cases = [PUBLISH_16, PUBLISH_1K, PUBLISH_64K, CONNECT, SUBSCRIBE, PUBLISH_V5];
-  return [...cases.map(decodeRow), ...cases.map(encodeRow), framesRow(PUBLISH_64K), ...fanoutRows()];
+  return [...cases.map(decodeRow), ...cases.map(encodeRow), framesRow(PUBLISH_64K), encodeIntoRow(PUBLISH_64K), ...fanoutRows()];
 }
 
 export async function run(argv: string[]): Promise<void> {

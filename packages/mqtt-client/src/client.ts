@@ -23,6 +23,7 @@ import {
 import type { AuthChallenge } from './auth.js';
 import { type Clock, systemClock } from './clock.js';
 import { Completion, resolved } from './completion.js';
+import { runConfig } from './config-shim.js';
 import { TypedEmitter } from './emitter.js';
 import { clientError, MqttClientError } from './errors.js';
 import type {
@@ -48,6 +49,7 @@ import { type ConnectionState, ConnectionStateMachine } from './state.js';
 import { buildSubscriptions, type SubscribeOptions, type SubscriptionRequest, splitFilters } from './subscribe-request.js';
 import { type SubscriptionRecord, SubscriptionRegistry } from './subscriptions.js';
 import { IncomingTopicAliases, OutgoingTopicAliases, TopicAliasError } from './topic-alias.js';
+import { throttle } from './transport/throttled.js';
 import type { ByteStream, Connector, ConnectReporter, TlsInfo } from './transport/types.js';
 import { parseUrl, type Target, targetFor } from './url.js';
 import { PacketWriter } from './writer.js';
@@ -178,7 +180,7 @@ export class MqttClientBase<O extends BaseClientOptions = BaseClientOptions> ext
       if (this.has('stateChange')) this.emit('stateChange', { from, to });
     });
     this.#keepAlive = new KeepAlive(this.#clock, {
-      sendPing: () => this.#send({ type: 'pingreq' }),
+      sendPing: () => this.#send({ type: 'pingreq' }, true),
       onTimeout: () => this.#lose(clientError('ERR_KEEPALIVE_TIMEOUT', `no PINGRESP within ${this.#keepAlive.intervalSeconds} s`)),
     });
     this.#flows = this.#makeFlows();
@@ -225,6 +227,8 @@ export class MqttClientBase<O extends BaseClientOptions = BaseClientOptions> ext
     if (o.keepAlive !== undefined && !(Number.isInteger(o.keepAlive) && o.keepAlive >= 0 && o.keepAlive <= 65_535))
       bad('keepAlive must be 0..65535 s');
     if (o.will && (o.will.qos ?? 0) > 2) bad('will.qos must be 0..2');
+    if (o.maxTransferRate !== undefined && !(o.maxTransferRate >= 0 && Number.isFinite(o.maxTransferRate)))
+      bad('maxTransferRate must be a number of bytes per second (0 = unlimited)');
     if (o.url) parseUrl(o.url);
   }
 
@@ -327,6 +331,32 @@ export class MqttClientBase<O extends BaseClientOptions = BaseClientOptions> ext
     return this.#open(false);
   }
 
+  /**
+   * The toolkit's Config: `"NAME=VALUE"` sets a documented setting (mapped onto the typed
+   * options; returns `''`), `"NAME"` reads one. See config-shim.ts for the table.
+   */
+  config(configurationString: string): string {
+    return runConfig(
+      {
+        client: this,
+        options: () => this.#options,
+        update: (next) => {
+          const reconnectChanged = next.reconnect !== this.#options.reconnect;
+          this.#validateOptions(next);
+          this.#options = next as O;
+          if (reconnectChanged) this.#reconnect = this.#makeReconnect();
+        },
+        node: this.hasNodeTransports,
+      },
+      configurationString,
+    );
+  }
+
+  /** Whether TLS, socket and proxy options apply (the Node client). */
+  protected get hasNodeTransports(): boolean {
+    return false;
+  }
+
   /** Sets host and port, then connects (ConnectTo). `host` may carry a scheme. */
   connectTo(host: string, port?: number): Promise<ConnectResult> {
     this.#options = { ...this.#options, host, ...(port !== undefined ? { port } : {}) };
@@ -380,7 +410,11 @@ export class MqttClientBase<O extends BaseClientOptions = BaseClientOptions> ext
     try {
       target = this.#target();
       this.#log(1, 'Info', `connecting to ${target.protocol}://${target.host}:${target.port}${isReconnect ? ' (reconnect)' : ''}`);
-      const stream = await this.#connector(target, o, abort.signal, this.#reporter(), this.#connectorCache);
+      const stream = throttle(
+        await this.#connector(target, o, abort.signal, this.#reporter(), this.#connectorCache),
+        o.maxTransferRate,
+        this.#clock,
+      );
       if (abort.signal.aborted) {
         stream.destroy();
         throw abort.signal.reason;
@@ -432,6 +466,7 @@ export class MqttClientBase<O extends BaseClientOptions = BaseClientOptions> ext
         this.emit('sslServerAuthentication', v);
         return v.accept;
       },
+      log: (level, message) => this.#log(level, 'Info', message),
     };
   }
 
@@ -858,9 +893,10 @@ export class MqttClientBase<O extends BaseClientOptions = BaseClientOptions> ext
 
   // ---------------------------------------------------------------- outbound
 
-  #send(p: Packet): void {
+  #send(p: Packet, urgent = false): void {
     if (this.#options.logLevel === 3) this.#log(3, 'Packet', `out ${describe(p)}`);
-    this.#writer.write(p);
+    if (urgent) this.#writer.writeUrgent(p);
+    else this.#writer.write(p);
   }
 
   #sendPublish(msg: OutgoingMessage): void {

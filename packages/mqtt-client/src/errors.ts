@@ -68,6 +68,15 @@ export const ClientErrorCode = {
   AuthFailed: 'ERR_AUTH_FAILED',
   /** The session state file could not be read or written. */
   SessionFile: 'ERR_SESSION_FILE',
+  /**
+   * 118 (firewall error): the proxy could not be reached, refused the tunnel (HTTP status in
+   * `statusCode`, SOCKS reply in the message) or failed during the proxy handshake.
+   */
+  Proxy: 'ERR_PROXY',
+  /** config(): the setting name is not one of the toolkit's documented settings. */
+  UnknownSetting: 'ERR_UNKNOWN_SETTING',
+  /** config(): the setting is read-only, or cannot change while connected/connecting. */
+  SettingReadOnly: 'ERR_SETTING_READ_ONLY',
 } as const;
 
 export type ClientErrorCodeValue = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
@@ -106,6 +115,9 @@ export const TOOLKIT_ERROR_NUMBERS: Readonly<Record<ClientErrorCodeValue, number
   ERR_SESSION_FORMAT: 504,
   ERR_AUTH_FAILED: 500,
   ERR_SESSION_FILE: 302,
+  ERR_PROXY: 118,
+  ERR_UNKNOWN_SETTING: 1,
+  ERR_SETTING_READ_ONLY: 211,
 };
 
 /** Winsock numbers the toolkit reports for common Node errno names. */
@@ -124,12 +136,16 @@ const ERRNO_NUMBERS: Readonly<Record<string, number>> = {
 export interface MqttClientErrorOptions {
   reasonCode?: number;
   cause?: unknown;
+  /** HTTP status of a refused proxy CONNECT. */
+  statusCode?: number;
 }
 
 export class MqttClientError extends Error {
   override readonly name = 'MqttClientError';
   /** MQTT 5 reason code (or the 3.1.1 CONNACK return code for refusals). */
   readonly reasonCode: number | undefined;
+  /** HTTP status of a refused proxy CONNECT (ERR_PROXY), else undefined. */
+  readonly statusCode: number | undefined;
   constructor(
     readonly code: ClientErrorCodeValue,
     message: string,
@@ -137,6 +153,7 @@ export class MqttClientError extends Error {
   ) {
     super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
     this.reasonCode = options.reasonCode;
+    this.statusCode = options.statusCode;
   }
 
   /** The reference toolkit's numeric code (Winsock numbers for transport errors with an errno). */

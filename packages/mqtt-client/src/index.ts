@@ -4,6 +4,7 @@
  */
 import { MqttClientBase } from './client.js';
 import type { BaseClientOptions } from './options.js';
+import { proxyFromUrl, resolveProxy } from './proxy-config.js';
 import { FileSessionStore } from './session-file.js';
 import { type NodeTransportOptions, nodeConnector } from './transport/node.js';
 
@@ -25,6 +26,13 @@ export class MqttClient extends MqttClientBase<MqttClientOptions> {
         ? { ...options, sessionStore: new FileSessionStore(options.sessionStateFile) }
         : options;
     super(o, nodeConnector);
+    // Fail at construction, not at the first connect, on a malformed explicit proxy.
+    if (typeof o.proxy === 'string' && o.proxy !== 'auto') proxyFromUrl(o.proxy);
+    else if (typeof o.proxy === 'object') resolveProxy(o.proxy);
+  }
+
+  protected override get hasNodeTransports(): boolean {
+    return true;
   }
 }
 

@@ -88,6 +88,12 @@ export interface BaseClientOptions {
   responseTopic?: string;
   /** Default request() timeout, ms. Default 30000. */
   requestTimeoutMs?: number;
+  /**
+   * MaxTransferRate: outbound cap in bytes per second (token bucket, 100 ms burst). Writes are
+   * delayed, never dropped; PINGREQ goes out ahead of the backlog at the next packet boundary.
+   * Default 0 (unlimited).
+   */
+  maxTransferRate?: number;
   /** Injectable time source (tests). */
   clock?: Clock;
   /** Random source for jitter and generated ids (tests). */

@@ -89,6 +89,21 @@ export class PacketWriter {
     return size;
   }
 
+  /**
+   * Like `write`, for a small control packet that must not wait behind queued bytes
+   * (PINGREQ under MaxTransferRate): handed to the stream's `writeUrgent` when it has one.
+   */
+  writeUrgent(packet: Packet): void {
+    const stream = this.#stream;
+    if (!stream?.writeUrgent) {
+      this.write(packet);
+      return;
+    }
+    this.flush();
+    stream.writeUrgent(encode(packet, this.version));
+    this.onFlush();
+  }
+
   #tooLarge(size: number) {
     return clientError('ERR_PACKET_TOO_LARGE', `packet of ${size} bytes exceeds the server's Maximum Packet Size ${this.maxPacketSize}`, {
       reasonCode: 0x95,

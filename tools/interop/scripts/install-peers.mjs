@@ -17,6 +17,9 @@ const NEEDED = {
   chromium: 'chromium',
   // Prometheus's exposition linter (`promtool check metrics`) for the broker's /metrics.
   promtool: 'prometheus',
+  // HTTP CONNECT and SOCKS4/5 proxies for the MQTT client's proxy support.
+  tinyproxy: 'tinyproxy',
+  danted: 'dante-server',
 };
 
 const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];

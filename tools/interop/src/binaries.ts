@@ -18,6 +18,8 @@ export const PEER_PACKAGES: Record<string, string> = {
   'redis-cli': 'redis-tools',
   chromium: 'chromium',
   promtool: 'prometheus',
+  tinyproxy: 'tinyproxy',
+  danted: 'dante-server',
 };
 
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];

@@ -15,7 +15,9 @@ import {
 } from '@iotwire/tls';
 import WebSocket from 'ws';
 import { clientError, MqttClientError } from '../errors.js';
+import { type ProxySetting, selectProxy } from '../proxy-config.js';
 import type { Target } from '../url.js';
+import { authority, openTunnel } from './proxy.js';
 import type { ByteStream, Connector, ConnectReporter, StreamHandlers, TlsInfo } from './types.js';
 import { openWebSocket, type WebSocketLike, WebSocketStream } from './websocket.js';
 
@@ -57,6 +59,15 @@ export interface NodeTransportOptions {
   tcpKeepAliveMs?: number;
   /** Extra HTTP headers for the WebSocket upgrade. */
   wsHeaders?: Record<string, string>;
+  /**
+   * Firewall: tunnel every transport through a proxy. An object
+   * (`{ type: 'http' | 'socks4' | 'socks4a' | 'socks5', host, port?, user?, password? }`), a
+   * proxy URL (`socks5h://user:pw@host:1080`), or `'auto'` (FirewallAutoDetect: `https_proxy`
+   * for mqtts/wss, `http_proxy` for mqtt/ws, then `all_proxy`; `no_proxy` honoured).
+   */
+  proxy?: ProxySetting;
+  /** ProxyExceptionsList: hosts that bypass the proxy (array, or `;`/`,`-separated), NO_PROXY syntax. */
+  proxyExceptions?: string | readonly string[];
 }
 
 /** Adapts a net.Socket / tls.TLSSocket to the byte-stream seam. */
@@ -99,6 +110,7 @@ export class SocketStream implements ByteStream {
   start(handlers: StreamHandlers): void {
     this.#handlers = handlers;
     this.socket.on('data', (chunk: Buffer) => handlers.data(chunk));
+    this.socket.resume(); // a proxy tunnel may hand the socket over paused
     if (this.#closed) handlers.close(this.#error);
   }
 
@@ -174,13 +186,80 @@ async function judge(
   if (cached) cached.verdict = verdict;
 }
 
-function connectSocket(
+/** An open proxy tunnel: the socket to the broker, and the firewallDisconnected report. */
+interface Tunnel {
+  socket: net.Socket;
+  /** The stream built on the tunnel reports firewallDisconnected after its own close. */
+  handOver(stream: ByteStream): ByteStream;
+}
+
+/**
+ * Opens the proxy tunnel for `target` when a proxy applies (firewallConnected), else
+ * undefined. ERR_PROXY on failure.
+ */
+async function tunnelFor(
+  target: Target,
+  options: NodeTransportOptions,
+  signal: AbortSignal,
+  reporter: ConnectReporter,
+): Promise<Tunnel | undefined> {
+  if (options.proxy === undefined) return undefined;
+  const proxy = selectProxy(options.proxy, options.proxyExceptions, target, process.env);
+  const to = authority(target.host, target.port);
+  if (!proxy) {
+    reporter.log?.(
+      2,
+      `${to}: connecting directly (${options.proxy === 'auto' ? 'no proxy in the environment, or no_proxy' : 'proxy exception'})`,
+    );
+    return undefined;
+  }
+  const via = `${proxy.type} proxy ${authority(proxy.host, proxy.port)}`;
+  reporter.log?.(1, `connecting to ${to} through ${via}`);
+  const socket = await openTunnel(proxy, target.host, target.port, options, signal);
+  // The layer built on the tunnel (TLS, ws, our SocketStream) reports failures through its
+  // own close; an error on the raw tunnel socket must not go unhandled meanwhile.
+  socket.on('error', () => {});
+  reporter.status('firewallConnected', 0, `${via}: tunnel to ${to} established`);
+  reporter.log?.(1, `${via}: tunnel to ${to} established`);
+  let reported = false;
+  let handedOver = false;
+  const closed = () => {
+    if (reported) return;
+    reported = true;
+    reporter.status('firewallDisconnected', 0, `${via}: tunnel to ${to} closed`);
+    reporter.log?.(1, `${via}: tunnel to ${to} closed`);
+  };
+  // Closed before a stream took over (TLS or WebSocket handshake failed): report at once.
+  socket.once('close', () => {
+    if (!handedOver) closed();
+  });
+  return {
+    socket,
+    handOver(stream) {
+      handedOver = true;
+      // Ordering: remoteHostDisconnected (the client, on the stream's close) comes first.
+      const start = stream.start.bind(stream);
+      stream.start = (h) =>
+        start({
+          ...h,
+          close: (err) => {
+            h.close(err);
+            closed();
+          },
+        });
+      return stream;
+    },
+  };
+}
+
+async function connectSocket(
   target: Target,
   options: NodeTransportOptions,
   signal: AbortSignal,
   reporter: ConnectReporter,
   cache: Map<string, unknown>,
 ): Promise<ByteStream> {
+  const tunnel = await tunnelFor(target, options, signal, reporter);
   return new Promise<ByteStream>((resolve, reject) => {
     const secure = target.protocol === 'mqtts';
     const base: net.NetConnectOpts & tls.ConnectionOptions = { host: target.host, port: target.port };
@@ -199,7 +278,13 @@ function connectSocket(
           cached = cache.get(k) as CachedSession | undefined;
           if (!cached) cache.set(k, (cached = {}));
         }
-        socket = tls.connect({ ...base, ...t, ...(cached?.session && cached.verdict ? { session: cached.session } : {}) });
+        socket = tls.connect({
+          ...base,
+          ...t,
+          // Through a proxy: TLS over the tunnel; SNI and the certificate check use the broker's name.
+          ...(tunnel ? { socket: tunnel.socket } : {}),
+          ...(cached?.session && cached.verdict ? { session: cached.session } : {}),
+        });
         // SSLKeyLogFile: NSS key-log lines for debugging captures.
         if (options.tls?.keyLogFile) socket.on('keylog', keyLogWriter(options.tls.keyLogFile));
         if (cached) {
@@ -209,12 +294,14 @@ function connectSocket(
           });
         }
       } else {
-        socket = net.connect(base);
+        socket = tunnel ? tunnel.socket : net.connect(base);
       }
     } catch (err) {
+      tunnel?.socket.destroy();
       reject(err instanceof MqttClientError ? err : clientError('ERR_TRANSPORT', (err as Error).message, { cause: err }));
       return;
     }
+    if (tunnel) tunnel.socket.setNoDelay(options.noDelay ?? true);
     socket.setNoDelay(options.noDelay ?? true);
     if (options.tcpKeepAliveMs !== undefined) socket.setKeepAlive(true, options.tcpKeepAliveMs);
     let done = false;
@@ -227,6 +314,7 @@ function connectSocket(
       if (done) return;
       cleanup();
       socket.destroy();
+      tunnel?.socket.destroy();
       const tlsFailure = secure && !(err.code && /^E[A-Z]+$/.test(err.code) && err.code !== 'EPROTO');
       reject(
         tlsFailure
@@ -238,11 +326,14 @@ function connectSocket(
       if (done) return;
       cleanup();
       socket.destroy();
+      tunnel?.socket.destroy();
       reject(signal.reason instanceof Error ? signal.reason : clientError('ERR_INTERRUPTED', 'connect aborted'));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     socket.on('error', onError);
-    socket.once('connect', () => reporter.status('remoteHostConnected', 0, `connected to ${key}`));
+    if (tunnel) reporter.status('remoteHostConnected', 0, `connected to ${key} through the proxy`);
+    else socket.once('connect', () => reporter.status('remoteHostConnected', 0, `connected to ${key}`));
+    const handOver = (stream: ByteStream) => (tunnel ? tunnel.handOver(stream) : stream);
     if (secure) {
       const s = socket as tls.TLSSocket;
       s.once('secureConnect', () => {
@@ -251,16 +342,20 @@ function connectSocket(
             if (done) return;
             cleanup();
             reporter.status('sslHandshakeComplete', 0, 'TLS handshake complete');
-            resolve(new SocketStream(s, tlsInfo(s)));
+            resolve(handOver(new SocketStream(s, tlsInfo(s))));
           },
           (err: Error) => {
             if (done) return;
             cleanup();
             s.destroy();
+            tunnel?.socket.destroy();
             reject(err);
           },
         );
       });
+    } else if (tunnel) {
+      cleanup();
+      resolve(handOver(new SocketStream(socket, undefined)));
     } else {
       socket.once('connect', () => {
         if (done) return;
@@ -271,7 +366,7 @@ function connectSocket(
   });
 }
 
-function connectWebSocket(
+async function connectWebSocket(
   target: Target,
   options: NodeTransportOptions,
   signal: AbortSignal,
@@ -283,8 +378,17 @@ function connectWebSocket(
   if (options.wsHeaders) wsOptions.headers = options.wsHeaders;
   if (options.localAddress) wsOptions.localAddress = options.localAddress;
   if (options.family) wsOptions.family = options.family;
-  if (secure) Object.assign(wsOptions, nodeTlsOptions(target, options.tls));
-  return openWebSocket(
+  const tlsOptions = secure ? nodeTlsOptions(target, options.tls) : undefined;
+  if (tlsOptions) Object.assign(wsOptions, tlsOptions);
+  const tunnel = await tunnelFor(target, options, signal, reporter);
+  if (tunnel) {
+    // The upgrade request (and for wss:// the TLS handshake, SNI = the broker) runs in the tunnel.
+    const socket = tunnel.socket;
+    socket.setNoDelay(options.noDelay ?? true);
+    wsOptions.createConnection = (() =>
+      tlsOptions ? tls.connect({ ...tlsOptions, host: target.host, port: target.port, socket }) : socket) as never;
+  }
+  const stream = await openWebSocket(
     target,
     (url, protocols) => new WebSocket(url, protocols, wsOptions) as unknown as WebSocketLike,
     signal,
@@ -300,7 +404,11 @@ function connectWebSocket(
       return new WebSocketStream(ws, info, socket.localAddress, socket.localPort, socket.remoteAddress, socket.remotePort);
     },
     'nodebuffer',
-  );
+  ).catch((err: unknown) => {
+    tunnel?.socket.destroy();
+    throw err;
+  });
+  return tunnel ? tunnel.handOver(stream) : stream;
 }
 
 /** The Node connector: TCP, TLS, WS and WSS. */

@@ -39,6 +39,11 @@ export interface ByteStream {
   readonly tls: TlsInfo | undefined;
   /** Installs the consumer; data may flow from then on. */
   start(handlers: StreamHandlers): void;
+  /**
+   * Optional (rate-limited streams): sends a small control packet ahead of queued bytes, at
+   * the next packet boundary. Used for PINGREQ.
+   */
+  writeUrgent?(packet: Uint8Array): void;
 }
 
 /** Progress reports while connecting (ConnectionStatus / SSLStatus / certificate verdict). */
@@ -50,6 +55,8 @@ export interface ConnectReporter {
    * returns whether to continue.
    */
   verifyServer(verdict: unknown): boolean | Promise<boolean>;
+  /** A log line (the Log event; level 1 info, 2 verbose). */
+  log?(level: 1 | 2, message: string): void;
 }
 
 /**

@@ -227,7 +227,15 @@ export class MqttConnection implements StreamSink, BrokerConnectionInfo {
 
   /** Encodes and queues a packet at this connection's protocol level. */
   send(packet: Packet): void {
-    this.write(encode(packet, this.version === 0 ? 4 : this.version));
+    const v = this.version === 0 ? 4 : this.version;
+    let data = encode(packet, v);
+    if (data.length > this.maxOutPacket && packet.type !== 'publish' && 'properties' in packet && packet.properties !== undefined) {
+      // Reason String and User Properties are the first to go rather than exceed the client's
+      // Maximum Packet Size [MQTT-3.2.2-19] [MQTT-3.2.2-20] [MQTT-3.14.2-3] [MQTT-3.14.2-4] (and the acks').
+      const { reasonString: _r, userProperties: _u, ...rest } = packet.properties as { reasonString?: string; userProperties?: unknown };
+      data = encode({ ...packet, properties: rest } as Packet, v);
+    }
+    this.write(data);
   }
 
   sendPingresp(): void {

@@ -1,7 +1,10 @@
+// Broker behaviour beyond single normative statements (events, hooks, session JSON, MQTT 3.1,
+// limits), kept from the first conformance suite; ids cited here are informative only. The
+// statement-by-statement suite is ../v311 (MQTT 3.1.1) and ../v5 (MQTT 5.0), see ../statements.ts.
 // SUBSCRIBE / SUBACK / UNSUBSCRIBE / UNSUBACK (3.8-3.11) and shared subscriptions (4.8).
 import { describe, expect, it } from 'vitest';
-import { startBroker } from '../helpers/broker.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { startBroker } from '../../helpers/broker.js';
+import { RawClient } from '../../helpers/raw-client.js';
 
 /** SUBSCRIBE bytes built by hand (the encoder refuses invalid filters). */
 function rawSubscribe(packetId: number, subs: [string, number][], v5 = false): Buffer {

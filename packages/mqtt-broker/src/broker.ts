@@ -3,9 +3,11 @@
  * `listeners` collections, typed events, hooks, the in-process publish API, session JSON
  * export/import, and the lifecycle (startListening / stopListening / shutdown / disconnect).
  */
+
 import { EventEmitter } from 'node:events';
 import { type PublishProperties, type QoS, validateTopicName } from '@iotwire/mqtt-packet';
 import type { CertificateVerdict } from '@iotwire/tls';
+import type { ClusterFigures } from './cluster/sys.js';
 import { ConnState, MqttConnection } from './connection.js';
 import { BrokerCore, type BrokerOptions } from './core.js';
 import { BrokerError, BrokerErrorCode } from './errors.js';
@@ -145,6 +147,10 @@ export class MqttBroker extends EventEmitter<BrokerEvents> {
   /** This node's id in a Redis cluster (`cluster` option), else undefined. */
   get clusterNodeId(): string | undefined {
     return this.#core.cluster?.id;
+  }
+  /** Figures of the whole Redis cluster as of this node's last heartbeat, else undefined. */
+  get clusterFigures(): ClusterFigures | undefined {
+    return this.#core.cluster?.figures;
   }
 
   get listening(): boolean {

@@ -144,6 +144,7 @@ export function deliver(
   retain: boolean,
   subIds: number[] | undefined,
 ): void {
+  if (session.divert?.(msg, qos, retain, subIds)) return;
   const conn = session.connection;
   if (conn === null || conn.state !== ConnState.Connected) {
     if (!session.persistent || (qos === 0 && !core.options.queueQos0Offline)) return;

@@ -14,6 +14,7 @@ export {
 export { MqttBroker, type PublishOptions } from './broker.js';
 export type { ClusterOptions } from './cluster/options.js';
 export { RedisStorage, type RedisStorageOptions } from './cluster/redis-storage.js';
+export type { ClusterFigures } from './cluster/sys.js';
 export type { BrokerOptions } from './core.js';
 export { BrokerError, BrokerErrorCode, type BrokerErrorCodeValue } from './errors.js';
 export type {

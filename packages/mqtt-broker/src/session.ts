@@ -103,6 +103,11 @@ export class Session {
   expiryTimer: NodeJS.Timeout | undefined;
   /** Messages dropped because of queue limits or expiry. */
   dropped = 0;
+  /**
+   * Set by the cluster while the session moves between nodes: sees each copy first and returns
+   * true when it took it (handed on to the new node, or a second copy dropped).
+   */
+  divert: ((msg: BrokerMessage, qos: QoS, retain: boolean, subIds: number[] | undefined) => boolean) | undefined = undefined;
   #nextPacketId = 0;
 
   constructor(readonly clientId: string) {}

@@ -43,8 +43,8 @@ export interface SysTopicsOptions {
   /** QoS of the `$SYS` publishes. Default 0 (Mosquitto uses 2; subscribers cap it anyway). */
   qos?: 0 | 1 | 2;
   /**
-   * Topic prefix. Default `$SYS/broker` (Mosquitto's). A cluster node would use its own
-   * (`$SYS/broker/<node id>`), since retained messages are shared by the cluster.
+   * Topic prefix. Default `$SYS/broker` (Mosquitto's). In a cluster each node's tree stays on
+   * that node (never forwarded, its retained values not shared), so the default fits there too.
    */
   prefix?: string;
   /**
@@ -276,6 +276,17 @@ export class SysTopics {
       ['bytes/sent', String(stats.bytesSent)],
     ];
     for (const [k, v] of rest) await this.#changed(`${this.#prefix}/${k}`, v);
+    // Clustered: this tree is the node's own (never forwarded); the cluster's figures beside it.
+    const cf = this.#broker.clusterFigures;
+    if (cf !== undefined) {
+      const cluster: [string, string][] = [
+        ['cluster/node', cf.nodeId],
+        ['cluster/nodes', String(cf.nodes)],
+        ['cluster/clients/connected', String(cf.clientsConnected)],
+        ['cluster/clients/total', String(cf.clientsTotal)],
+      ];
+      for (const [k, v] of cluster) await this.#changed(`${this.#prefix}/${k}`, v);
+    }
     // Not retained: a new subscriber learns the static version from the next round.
     if (!this.#retain) await this.#publish(`${this.#prefix}/version`, this.#version);
     const uptime = Math.max(0, Math.floor((now - stats.startedAt) / 1000));

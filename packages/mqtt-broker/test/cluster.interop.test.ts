@@ -1,119 +1,29 @@
-// Scale-out on Redis: three broker processes (test/fixtures/cluster-node.mjs, the built
-// package) on one Debian redis-server form one broker; MQTT.js clients are spread across them.
-// Checked: delivery across nodes at QoS 0/1/2 (QoS 2 exactly once), forwarding only to nodes
-// with matching filters, retained messages and shared subscriptions cluster-wide, take-over of
-// a client id across nodes with its session, and a node SIGKILLed mid-run: its clients' Wills
-// published once by another node, its clients reconnecting elsewhere with their sessions.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { freePort, type RedisPeer, startRedis } from '@iotwire/interop';
-import { Redis } from 'ioredis';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+// Scale-out on Redis, the CI cluster test: three broker processes (test/fixtures/cluster-node.mjs,
+// the built package) on one Debian redis-server form one broker; MQTT.js clients are spread
+// across them. Checked: delivery across nodes at QoS 0/1/2 (QoS 2 exactly once), forwarding
+// only to nodes with matching filters (stream entries counted per node), retained messages and
+// shared subscriptions cluster-wide (one copy per group), take-over of a client id across nodes
+// with its session (0x8E on the old node), `$SYS` per node plus cluster figures, and a node
+// stopped then SIGKILLed mid-run: messages already in its stream reach its adopted sessions,
+// its clients' Wills are published once (a Will Delay counted from its death, a Will whose
+// client came back elsewhere not at all), its clients find their sessions on other nodes.
+import type { IClientOptions } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterHarness, collect, sleep, until } from './helpers/cluster-nodes.js';
 
-const fixture = fileURLToPath(new URL('./fixtures/cluster-node.mjs', import.meta.url));
-const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const h = new ClusterHarness();
+beforeAll(() => h.start(['a', 'b', 'c'], 1), 60_000);
+afterAll(() => h.stop(), 30_000);
+afterEach(() => h.endClients());
 
-interface Node {
-  id: string;
-  port: number;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
-let redisPeer: RedisPeer;
-let redis: Redis;
-const nodes: Node[] = [];
-
-async function startNode(id: string, port?: number): Promise<Node> {
-  if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` first`);
-  const p = port ?? (await freePort('tcp'));
-  const child = spawn(process.execPath, [fixture, String(p), redisPeer.url, id], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (d) => {
-      out += d;
-      if (out.includes('ready')) resolve();
-    });
-    child.stderr?.on('data', (d) => (out += d));
-    child.once('exit', (code) => reject(new Error(`node ${id} exited (${code}): ${out}`)));
-  });
-  const n = { id, port: p, child, exited };
-  nodes.push(n);
-  return n;
-}
-
-beforeAll(async () => {
-  redisPeer = await startRedis();
-  redis = new Redis(redisPeer.url);
-  await Promise.all(['a', 'b', 'c'].map((id) => startNode(id)));
-}, 60_000);
-
-afterAll(async () => {
-  for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
-  redis?.disconnect();
-  await redisPeer?.stop();
-});
-
-const clients: MqttClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.endAsync(true).catch(() => {});
-});
-
-const node = (id: string) => nodes.filter((n) => n.id === id).pop() as Node;
-async function connect(id: string, opts: IClientOptions = {}): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${node(id).port}`, {
-    protocolVersion: 5,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    ...opts,
-  });
-  clients.push(c);
-  return c;
-}
-/** Connects with a message collector attached first (a resumed session's messages may come with CONNACK). */
-async function connectCollecting(
-  id: string,
-  opts: IClientOptions,
-): Promise<{ client: MqttClient; got: ReturnType<typeof collect>; sessionPresent: boolean }> {
-  const client = mqtt.connect(`mqtt://127.0.0.1:${node(id).port}`, {
-    protocolVersion: 5,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    ...opts,
-  });
-  clients.push(client);
-  const got = collect(client);
-  const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
-    client.once('connect', (p) => resolve(p));
-    client.once('error', reject);
-  });
-  return { client, got, sessionPresent: connack.sessionPresent };
-}
-function collect(c: MqttClient): { topic: string; payload: string; qos: number; retain: boolean }[] {
-  const got: { topic: string; payload: string; qos: number; retain: boolean }[] = [];
-  c.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }));
-  return got;
-}
-async function until(cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-/** Subscriptions reach the other nodes through Redis: wait until node `id` announced `filter`. */
-async function announced(id: string, filter: string): Promise<void> {
-  await until(async () => (await redis.hexists(`iotwire:filters:${id}`, filter)) === 1);
-  await new Promise((r) => setTimeout(r, 100)); // the announcement travels on pub/sub
-}
+const connect = h.connect.bind(h);
+const connectCollecting = h.connectCollecting.bind(h);
+const announced = h.announced.bind(h);
 
 describe('three broker processes on one Redis', () => {
   it('a second process with a node id that is running is refused with ERR_CLUSTER', async () => {
     const { MqttBroker } = await import('../src/index.js');
-    const twin = new MqttBroker({ cluster: { redis: redisPeer.url, nodeId: 'a' } });
+    const twin = new MqttBroker({ cluster: { redis: h.redisPeer.url, nodeId: 'a' } });
     twin.addBrokerListener({ protocol: 'tcp', host: '127.0.0.1', port: 0 });
     await expect(twin.startListening()).rejects.toMatchObject({ code: 'ERR_CLUSTER', message: expect.stringContaining('in use') });
     await twin.close();
@@ -147,14 +57,22 @@ describe('three broker processes on one Redis', () => {
     const sub = await connect('b', { clientId: 'only-b' });
     await sub.subscribeAsync('only/b', { qos: 1 });
     await announced('b', 'only/b');
-    const before = { b: await redis.xlen('iotwire:fwd:b'), c: await redis.xlen('iotwire:fwd:c') };
+    const entries = async () => ({ a: await h.entriesAdded('a'), b: await h.entriesAdded('b'), c: await h.entriesAdded('c') });
+    const before = await entries();
     const got = collect(sub);
     const pub = await connect('a', { clientId: 'only-pub' });
     for (let i = 0; i < 10; i++) await pub.publishAsync('only/b', String(i), { qos: 1 });
     for (let i = 0; i < 10; i++) await pub.publishAsync('nobody/listens', String(i), { qos: 1 });
+    const pubC = await connect('c', { clientId: 'only-pub-c' });
+    for (let i = 0; i < 10; i++) await pubC.publishAsync('nobody/listens', String(i), { qos: 0 });
+    await pubC.publishAsync('nobody/listens', 'last', { qos: 1 });
     await until(() => got.length >= 10);
-    expect(await redis.xlen('iotwire:fwd:b')).toBeGreaterThan(before.b);
-    expect(await redis.xlen('iotwire:fwd:c')).toBe(before.c);
+    const after = await entries();
+    // Ten QoS 1 publishes acknowledged one by one: at least one stream entry each for B, none for A or C.
+    expect(after.b - before.b).toBeGreaterThanOrEqual(10);
+    expect(after.a).toBe(before.a);
+    expect(after.c).toBe(before.c);
+    expect(got.map((m) => m.payload)).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
   });
 
   it('retained messages are cluster-wide: set on one node, served on another, deleted from a third', async () => {
@@ -171,7 +89,7 @@ describe('three broker processes on one Redis', () => {
     expect(got[0]).toMatchObject({ topic: 'ret/x', payload: 'kept', retain: true });
     const b = await connect('b', { clientId: 'ret-b' });
     await b.publishAsync('ret/x', '', { qos: 1, retain: true });
-    await until(async () => (await redis.hexists('iotwire:retained', 'ret/x')) === 0);
+    await until(async () => (await h.redis.hexists('iotwire:retained', 'ret/x')) === 0);
     await new Promise((r) => setTimeout(r, 200));
     const late = await connect('a', { clientId: 'ret-late' });
     const none = collect(late);
@@ -182,16 +100,28 @@ describe('three broker processes on one Redis', () => {
 
   it('shared subscriptions are cluster-wide: one delivery per group, spread over members on all nodes', async () => {
     const members = await Promise.all(['a', 'b', 'c'].map((id) => connect(id, { clientId: `share-${id}` })));
-    const got = members.map(collect);
+    const got = members.map((m) => collect(m));
     for (const m of members) await m.subscribeAsync('$share/g/work/#', { qos: 1 });
+    // A second group with members on two nodes gets its own copy of every message.
+    const others = await Promise.all(['a', 'c'].map((id) => connect(id, { clientId: `share2-${id}` })));
+    const got2 = others.map((m) => collect(m));
+    for (const m of others) await m.subscribeAsync('$share/h/work/+', { qos: 1 });
     for (const id of ['a', 'b', 'c']) await announced(id, '$share/g/work/#');
+    for (const id of ['a', 'c']) await announced(id, '$share/h/work/+');
     const pub = await connect('b', { clientId: 'share-pub' });
     for (let i = 0; i < 60; i++) await pub.publishAsync('work/item', String(i), { qos: 1 });
-    await until(() => got.reduce((n, g) => n + g.length, 0) >= 60);
-    await new Promise((r) => setTimeout(r, 300));
-    const all = got.flat().map((m) => m.payload);
-    expect(all.sort((x, y) => Number(x) - Number(y))).toEqual(Array.from({ length: 60 }, (_, i) => String(i)));
+    await until(() => got.reduce((n, g) => n + g.length, 0) >= 60 && got2.reduce((n, g) => n + g.length, 0) >= 60);
+    await sleep(300);
+    const sorted = (g: { payload: string }[][]) =>
+      g
+        .flat()
+        .map((m) => m.payload)
+        .sort((x, y) => Number(x) - Number(y));
+    const all = Array.from({ length: 60 }, (_, i) => String(i));
+    expect(sorted(got)).toEqual(all);
+    expect(sorted(got2)).toEqual(all);
     for (const g of got) expect(g.length).toBeGreaterThan(5);
+    for (const g of got2) expect(g.length).toBeGreaterThan(5);
   });
 
   it('take-over across nodes: the client id moves from A to B with its session; A closes the old connection (0x8E)', async () => {
@@ -220,47 +150,126 @@ describe('three broker processes on one Redis', () => {
     expect(queued.map((m) => m.payload)).toEqual(['queued-0', 'queued-1', 'queued-2', 'queued-3', 'queued-4']);
   });
 
-  it('a node killed mid-run: its clients’ Wills are published once by another node; its clients reconnect elsewhere with their sessions', async () => {
+  it('$SYS is per node (never forwarded, not shared as retained) with cluster-wide figures beside it', async () => {
+    const onB = await connect('b', { clientId: 'sys-b' });
+    const got = collect(onB);
+    await onB.subscribeAsync('$SYS/broker/cluster/#', { qos: 0 });
+    await onB.subscribeAsync('$SYS/broker/uptime', { qos: 0 });
+    const last = (t: string) => got.filter((m) => m.topic === `$SYS/broker/cluster/${t}`).pop()?.payload;
+    await until(() => last('nodes') === '3' && Number(last('clients/connected')) >= 1 && got.some((m) => m.topic.endsWith('uptime')));
+    // Only B's own tree reaches a client of B, once per value.
+    await sleep(1500);
+    expect(got.filter((m) => m.topic === '$SYS/broker/cluster/node').map((m) => m.payload)).toEqual(['b']);
+    expect(new Set(got.filter((m) => m.topic.endsWith('uptime')).map((m) => m.payload)).size).toBe(
+      got.filter((m) => m.topic.endsWith('uptime')).length,
+    );
+    expect((await h.redis.hkeys('iotwire:retained')).filter((k) => k.startsWith('$'))).toEqual([]);
+    // Figures sum every node's clients: connect one more on C and B sees it.
+    const before = Number(last('clients/connected'));
+    await connect('c', { clientId: 'sys-extra' });
+    await until(() => Number(last('clients/connected')) === before + 1);
+  });
+
+  it('a node stopped then killed mid-run: its stream reaches its adopted sessions, its Wills are published once (delays honoured), its clients move on', async () => {
     const watcher = await connect('a', { clientId: 'will-watcher' });
-    const wills = collect(watcher);
+    const wills: { payload: string; at: number }[] = [];
+    watcher.on('message', (_t, p) => wills.push({ payload: p.toString(), at: Date.now() }));
     await watcher.subscribeAsync('wills/#', { qos: 1 });
     await announced('a', 'wills/#');
-    const opts = (id: string): IClientOptions => ({
+    const opts = (id: string, willDelayInterval = 0): IClientOptions => ({
       clientId: id,
       clean: false,
       properties: { sessionExpiryInterval: 600 },
-      will: { topic: `wills/${id}`, payload: Buffer.from(`${id} died`), qos: 1, retain: false },
+      will: { topic: `wills/${id}`, payload: Buffer.from(`${id} died`), qos: 1, retain: false, properties: { willDelayInterval } },
     });
-    const onC = await Promise.all([connect('c', opts('victim-1')), connect('c', opts('victim-2'))]);
+    const onC = await Promise.all([
+      connect('c', opts('victim-1')),
+      connect('c', opts('victim-2')),
+      connect('c', opts('victim-delay', 2)),
+      connect('c', opts('victim-back', 5)),
+    ]);
     await onC[0]?.subscribeAsync('victim/#', { qos: 1 });
     await announced('c', 'victim/#');
+    // A persistent session parked on C (offline) with QoS 1 and 2 subscriptions.
+    const parked = await connect('c', { clientId: 'parked', clean: false, properties: { sessionExpiryInterval: 600 } });
+    await parked.subscribeAsync('parked/1', { qos: 1 });
+    await parked.subscribeAsync('parked/2', { qos: 2 });
+    await announced('c', 'parked/2');
+    await parked.endAsync();
     // Traffic from B while C runs, and on after C is gone.
     const pub = await connect('b', { clientId: 'victim-pub' });
     await pub.publishAsync('victim/before', 'b0', { qos: 1 });
-    const c = node('c');
+    // C freezes: what B forwards to it stays in its stream, acknowledged to the publisher, not consumed.
+    const c = h.node('c');
+    c.child.kill('SIGSTOP');
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => pub.publishAsync(`parked/${(i % 2) + 1}`, `p${i}`, { qos: ((i % 2) + 1) as 1 | 2 })),
+    );
+    const ack = (await h.redis.get('iotwire:fwdack:c')) ?? '0-0';
+    expect((await h.redis.xrange('iotwire:fwd:c', `(${ack}`, '+')).length).toBeGreaterThan(0);
+    // Publishing goes on without pause through the kill and the reaping (no gap while C's
+    // filters give way to the adopted session's on another node).
+    const acked: string[] = [];
+    let reaped = false;
+    const steady = (async () => {
+      const p2 = await connect('a', { clientId: 'steady-pub' });
+      for (let i = 0; !reaped && i < 5000; i++) {
+        await p2.publishAsync(`parked/${(i % 2) + 1}`, `s${i}`, { qos: ((i % 2) + 1) as 1 | 2 });
+        acked.push(`s${i}`);
+        await sleep(5);
+      }
+    })();
     c.child.kill('SIGKILL');
     await c.exited;
+    await sleep(100);
+    const death = Number(await h.redis.get('iotwire:beat:c'));
+    expect(death).toBeGreaterThan(0);
     for (const x of onC) x.end(true);
-    await until(() => wills.length >= 2, 20_000);
+    // victim-back is back (on A) within its Will Delay: its Will must never be published.
+    const back2 = await connectCollecting('a', { ...opts('victim-back'), will: undefined });
+    expect(back2.sessionPresent).toBe(true);
+    await until(() => wills.length >= 3, 20_000, 'the Wills of victim-1, victim-2 and victim-delay');
+    const willOf = (id: string) => wills.filter((w) => w.payload === `${id} died`);
+    // The delayed Will: not before C's death plus its delay.
+    expect(willOf('victim-delay')[0]?.at).toBeGreaterThanOrEqual(death + 1900);
     // The adopting node announces the adopted session's filter.
     await until(
-      async () => (await redis.hexists('iotwire:filters:a', 'victim/#')) + (await redis.hexists('iotwire:filters:b', 'victim/#')) === 1,
+      async () => (await h.redis.hexists('iotwire:filters:a', 'victim/#')) + (await h.redis.hexists('iotwire:filters:b', 'victim/#')) === 1,
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(150);
     for (let i = 0; i < 3; i++) await pub.publishAsync('victim/after', `a${i}`, { qos: 1 });
     // The victim reconnects to A: the session (adopted by a live node) comes along with what was queued.
     const back = await connectCollecting('a', { ...opts('victim-1'), will: undefined });
-    const got = back.got;
     expect(back.sessionPresent).toBe(true);
-    await until(() => got.filter((m) => m.topic === 'victim/after').length >= 3);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(wills.map((m) => m.payload).sort()).toEqual(['victim-1 died', 'victim-2 died']);
-    expect(got.filter((m) => m.topic === 'victim/after').map((m) => m.payload)).toEqual(['a0', 'a1', 'a2']);
+    await until(() => back.got.filter((m) => m.topic === 'victim/after').length >= 3);
+    expect(back.got.filter((m) => m.topic === 'victim/after').map((m) => m.payload)).toEqual(['a0', 'a1', 'a2']);
+    // The parked session gets what sat in C's stream and what came after: every message, QoS 2 once.
+    await until(async () => (await h.redis.sismember('iotwire:nodes', 'c')) === 0, 20_000, 'C reaped');
+    await sleep(300);
+    reaped = true;
+    await steady;
+    expect(acked.length).toBeGreaterThan(10);
+    const parkedBack = await connectCollecting('b', { clientId: 'parked', clean: false, properties: { sessionExpiryInterval: 600 } });
+    expect(parkedBack.sessionPresent).toBe(true);
+    const want = [...Array.from({ length: 10 }, (_, i) => `p${i}`), ...acked];
+    await until(() => want.every((w) => parkedBack.got.some((m) => m.payload === w)), 20_000, 'the parked messages');
+    // Past victim-back's delay (5 s from C's death) with room to spare: still no Will for it.
+    await until(() => Date.now() > death + 6000, 20_000);
+    const twice = parkedBack.got.filter((m, i) => m.qos === 2 && parkedBack.got.findIndex((x) => x.payload === m.payload) !== i);
+    expect(twice).toEqual([]);
+    expect(
+      parkedBack.got
+        .filter((m) => m.qos === 2 && m.payload.startsWith('p'))
+        .map((m) => m.payload)
+        .sort(),
+    ).toEqual(['p1', 'p3', 'p5', 'p7', 'p9']);
+    expect(wills.map((w) => w.payload).sort()).toEqual(['victim-1 died', 'victim-2 died', 'victim-delay died']);
     // The dead node is gone from the cluster; its client ids are free or adopted.
-    expect(await redis.sismember('iotwire:nodes', 'c')).toBe(0);
-    expect(await redis.get('iotwire:owner:victim-2')).not.toBe('c');
+    expect(await h.redis.sismember('iotwire:nodes', 'c')).toBe(0);
+    expect(await h.redis.get('iotwire:owner:victim-2')).not.toBe('c');
+    expect(await h.redis.exists('iotwire:fwd:c')).toBe(0);
     // C restarts with the same id and joins again.
-    await startNode('c');
+    await h.startNode('c', 1);
     const again = await connect('c', { clientId: 'c-again' });
     await again.subscribeAsync('again/x', { qos: 1 });
     await announced('c', 'again/x');

@@ -1,21 +1,52 @@
 /**
- * Wire format of messages forwarded between cluster nodes, and of the Wills a node registers:
- * lean binary frames (one per message, many per Redis stream entry), the payload as it is.
+ * Wire format of what nodes put in each other's streams (`fwd:<node>`) and of the Wills they
+ * register: lean binary frames, many per stream entry, the payload as it is.
  *
- * Frame: u32 length · u8 flags (qos, retain, deliver-to-ordinary-subscribers, properties) ·
- * f64 expiresAt · u16+topic · u16+sender · u16+user · u16 group count, each u16+key ·
- * [u32+properties JSON] · payload.
+ * Frame: u32 length · u8 kind, then by kind:
+ * - MESSAGE (routed by the node's filters): u8 flags (qos, retain, deliver-to-ordinary-
+ *   subscribers, properties) · f64 expiresAt · topic · sender · user · origin · u16 group
+ *   count, each group key · [u32+properties JSON] · payload;
+ * - DIRECTED (one copy for one session, already resolved: the old holder of a session that is
+ *   moving hands it on): u8 flags (qos, retain, properties) · f64 expiresAt · topic · sender ·
+ *   user · origin · client id · u8 qos · u8 retain · u16 count, each u32 subscription id ·
+ *   [properties] · payload;
+ * - FENCE / END (hand-over control): client id · from node · hand-over id.
+ * Strings are u16 length + UTF-8. `origin` names the message cluster-wide (`<run>:<id>` of the
+ * node that received it), so a session being handed over can drop a second copy.
  */
 import type { PublishProperties, QoS } from '@iotwire/mqtt-packet';
 import { BrokerMessage } from '../message.js';
 
-export interface Forwarded {
+export const MESSAGE = 0;
+export const DIRECTED = 1;
+export const FENCE = 2;
+export const END = 3;
+
+export interface MessageFrame {
+  kind: typeof MESSAGE;
   message: BrokerMessage;
+  origin: string;
   /** Deliver to the node's ordinary (non-shared) subscribers. */
   normal: boolean;
   /** Shared groups (`share\0filter`) this node serves for this message. */
   groups: string[];
 }
+export interface DirectedFrame {
+  kind: typeof DIRECTED;
+  message: BrokerMessage;
+  origin: string;
+  clientId: string;
+  qos: QoS;
+  retain: boolean;
+  subIds: number[] | undefined;
+}
+export interface ControlFrame {
+  kind: typeof FENCE | typeof END;
+  clientId: string;
+  from: string;
+  handover: string;
+}
+export type Frame = MessageFrame | DirectedFrame | ControlFrame;
 
 function propsJson(p: PublishProperties): string {
   return JSON.stringify(p, function (this: Record<string, unknown>, k, v) {
@@ -31,48 +62,119 @@ function parseProps(s: string): PublishProperties {
   ) as PublishProperties;
 }
 
-export function encodeFrame(m: BrokerMessage, normal: boolean, groups: readonly string[]): Buffer {
-  const topic = Buffer.from(m.topic);
-  const sender = Buffer.from(m.senderId);
-  const user = Buffer.from(m.publisherUser);
-  const gs = groups.map((g) => Buffer.from(g));
-  const props = m.properties !== undefined ? Buffer.from(propsJson(m.properties)) : undefined;
-  let len = 4 + 1 + 8 + 2 + topic.length + 2 + sender.length + 2 + user.length + 2 + m.payload.length;
-  for (const g of gs) len += 2 + g.length;
-  if (props !== undefined) len += 4 + props.length;
-  const b = Buffer.allocUnsafe(len);
-  let o = b.writeUInt32BE(len, 0);
-  o = b.writeUInt8(m.qos | (m.retain ? 4 : 0) | (normal ? 8 : 0) | (props !== undefined ? 16 : 0), o);
-  o = b.writeDoubleBE(m.expiresAt, o);
-  for (const s of [topic, sender, user]) {
-    o = b.writeUInt16BE(s.length, o);
-    o += s.copy(b, o);
+/** Sizes then fills one frame (two passes over the same steps, no intermediate buffers per field). */
+class Writer {
+  b: Buffer | null = null;
+  o = 0;
+  str(s: string): void {
+    const n = Buffer.byteLength(s);
+    if (this.b !== null) {
+      this.o = this.b.writeUInt16BE(n, this.o);
+      this.o += this.b.write(s, this.o);
+    } else this.o += 2 + n;
   }
-  o = b.writeUInt16BE(gs.length, o);
-  for (const g of gs) {
-    o = b.writeUInt16BE(g.length, o);
-    o += g.copy(b, o);
+  u8(v: number): void {
+    if (this.b !== null) this.o = this.b.writeUInt8(v, this.o);
+    else this.o += 1;
   }
-  if (props !== undefined) {
-    o = b.writeUInt32BE(props.length, o);
-    o += props.copy(b, o);
+  u16(v: number): void {
+    if (this.b !== null) this.o = this.b.writeUInt16BE(v, this.o);
+    else this.o += 2;
   }
-  m.payload.copy(b, o);
-  return b;
+  u32(v: number): void {
+    if (this.b !== null) this.o = this.b.writeUInt32BE(v, this.o);
+    else this.o += 4;
+  }
+  f64(v: number): void {
+    if (this.b !== null) this.o = this.b.writeDoubleBE(v, this.o);
+    else this.o += 8;
+  }
+  bytes(v: Buffer): void {
+    if (this.b !== null) this.o += v.copy(this.b, this.o);
+    else this.o += v.length;
+  }
 }
 
-/** Decodes the frames of one stream entry; `id` numbers the messages on this node. */
-export function decodeFrames(buf: Buffer, id: () => number): Forwarded[] {
-  const out: Forwarded[] = [];
+function build(fill: (w: Writer) => void): Buffer {
+  const w = new Writer();
+  fill(w);
+  const len = w.o;
+  w.b = Buffer.allocUnsafe(len);
+  w.o = 0;
+  fill(w);
+  return w.b;
+}
+
+function messageHead(w: Writer, m: BrokerMessage, extra: number, props: string | undefined, origin: string): void {
+  w.u8(m.qos | (m.retain ? 4 : 0) | extra | (props !== undefined ? 16 : 0));
+  w.f64(m.expiresAt);
+  w.str(m.topic);
+  w.str(m.senderId);
+  w.str(m.publisherUser);
+  w.str(origin);
+}
+function messageTail(w: Writer, m: BrokerMessage, props: string | undefined): void {
+  if (props !== undefined) {
+    w.u32(Buffer.byteLength(props));
+    w.bytes(Buffer.from(props));
+  }
+  w.bytes(m.payload);
+}
+
+export function encodeMessage(m: BrokerMessage, normal: boolean, groups: readonly string[], origin: string): Buffer {
+  const props = m.properties !== undefined ? propsJson(m.properties) : undefined;
+  return build((w) => {
+    w.u32(w.b === null ? 0 : w.b.length);
+    w.u8(MESSAGE);
+    messageHead(w, m, normal ? 8 : 0, props, origin);
+    w.u16(groups.length);
+    for (const g of groups) w.str(g);
+    messageTail(w, m, props);
+  });
+}
+
+export function encodeDirected(
+  m: BrokerMessage,
+  origin: string,
+  clientId: string,
+  qos: QoS,
+  retain: boolean,
+  subIds: readonly number[] | undefined,
+): Buffer {
+  const props = m.properties !== undefined ? propsJson(m.properties) : undefined;
+  return build((w) => {
+    w.u32(w.b === null ? 0 : w.b.length);
+    w.u8(DIRECTED);
+    messageHead(w, m, 0, props, origin);
+    w.str(clientId);
+    w.u8(qos);
+    w.u8(retain ? 1 : 0);
+    w.u16(subIds?.length ?? 0);
+    for (const id of subIds ?? []) w.u32(id);
+    messageTail(w, m, props);
+  });
+}
+
+export function encodeControl(kind: typeof FENCE | typeof END, clientId: string, from: string, handover: string): Buffer {
+  return build((w) => {
+    w.u32(w.b === null ? 0 : w.b.length);
+    w.u8(kind);
+    w.str(clientId);
+    w.str(from);
+    w.str(handover);
+  });
+}
+
+/** Decodes the frames of one stream entry (or one registered Will); `id` numbers the messages on this node. */
+export function decodeFrames(buf: Buffer, id: () => number): Frame[] {
+  const out: Frame[] = [];
   let at = 0;
-  while (at + 4 <= buf.length) {
+  while (at + 5 <= buf.length) {
     const len = buf.readUInt32BE(at);
-    if (len < 23 || at + len > buf.length) break;
+    if (len < 5 || at + len > buf.length) break;
     const end = at + len;
     let o = at + 4;
-    const flags = buf[o++] as number;
-    const expiresAt = buf.readDoubleBE(o);
-    o += 8;
+    const kind = buf[o++] as number;
     const str = () => {
       const l = buf.readUInt16BE(o);
       o += 2;
@@ -80,13 +182,38 @@ export function decodeFrames(buf: Buffer, id: () => number): Forwarded[] {
       o += l;
       return s;
     };
+    if (kind === FENCE || kind === END) {
+      out.push({ kind, clientId: str(), from: str(), handover: str() });
+      at = end;
+      continue;
+    }
+    const flags = buf[o++] as number;
+    const expiresAt = buf.readDoubleBE(o);
+    o += 8;
     const topic = str();
     const sender = str();
     const user = str();
-    const n = buf.readUInt16BE(o);
-    o += 2;
-    const groups: string[] = [];
-    for (let i = 0; i < n; i++) groups.push(str());
+    const origin = str();
+    let frame: MessageFrame | DirectedFrame;
+    if (kind === MESSAGE) {
+      const n = buf.readUInt16BE(o);
+      o += 2;
+      const groups: string[] = [];
+      for (let i = 0; i < n; i++) groups.push(str());
+      frame = { kind, message: undefined as unknown as BrokerMessage, origin, normal: (flags & 8) !== 0, groups };
+    } else {
+      const clientId = str();
+      const qos = buf[o++] as QoS;
+      const retain = buf[o++] === 1;
+      const n = buf.readUInt16BE(o);
+      o += 2;
+      let subIds: number[] | undefined;
+      for (let i = 0; i < n; i++) {
+        (subIds ??= []).push(buf.readUInt32BE(o));
+        o += 4;
+      }
+      frame = { kind: DIRECTED, message: undefined as unknown as BrokerMessage, origin, clientId, qos, retain, subIds };
+    }
     let props: PublishProperties | undefined;
     if (flags & 16) {
       const l = buf.readUInt32BE(o);
@@ -97,7 +224,8 @@ export function decodeFrames(buf: Buffer, id: () => number): Forwarded[] {
     const payload = Buffer.from(buf.subarray(o, end));
     const m = new BrokerMessage(id(), topic, payload, (flags & 3) as QoS, (flags & 4) !== 0, props, expiresAt, sender);
     m.publisherUser = user;
-    out.push({ message: m, normal: (flags & 8) !== 0, groups });
+    frame.message = m;
+    out.push(frame);
     at = end;
   }
   return out;

@@ -83,6 +83,14 @@ export class RedisStorage implements BrokerStorage {
   async open(): Promise<void> {}
 
   async apply(ops: readonly StorageOp[]): Promise<void> {
+    for (const run of this.applyRuns(ops)) await this.#redis.iotwireApply(...run);
+  }
+
+  /**
+   * The arguments of the APPLY script runs that make `ops` (checked); a clustered node runs
+   * them inside its own per-turn transaction, together with its forwards and stream acks.
+   */
+  applyRuns(ops: readonly StorageOp[]): (string | Buffer)[][] {
     checkOps(ops);
     let args: (string | Buffer)[] = [this.#p, this.#channel];
     const runs: (string | Buffer)[][] = [];
@@ -125,7 +133,7 @@ export class RedisStorage implements BrokerStorage {
       }
     }
     if (args.length > 2) runs.push(args);
-    for (const run of runs) await this.#redis.iotwireApply(...run);
+    return runs;
   }
 
   /** One client's stored session, or undefined. */

@@ -14,17 +14,21 @@ describe('slow subscriber', () => {
     fast.send({ type: 'subscribe', packetId: 1, subscriptions: [{ topicFilter: 'flood', qos: 0 }] });
     await fast.next('suback');
     let received = 0;
-    const all = new Promise<void>((resolve) => {
-      const tick = setInterval(() => {
-        received += fast.packets.splice(0).filter((p) => p.type === 'publish').length;
-        if (received >= 3000) {
-          clearInterval(tick);
-          resolve();
-        }
-      }, 10);
-    });
+    const receivedAtLeast = (n: number) =>
+      new Promise<void>((resolve) => {
+        const tick = setInterval(() => {
+          received += fast.packets.splice(0).filter((p) => p.type === 'publish').length;
+          if (received >= n) {
+            clearInterval(tick);
+            resolve();
+          }
+        }, 5);
+      });
     const { client: pub } = await RawClient.connect(port);
     const payload = Buffer.alloc(8 * 1024, 0x61);
+    // Batches of 50 (≈ 410 KB), each sent once the fast subscriber has the previous one: the
+    // fast subscriber never has more than maxSendBuffer (1 MiB) waiting, however loaded the
+    // machine, while the paused one falls behind by the whole flood.
     for (let i = 0; i < 3000; i++) {
       // Every tenth message is QoS 1: those must be the ones kept for the slow client.
       pub.send({
@@ -36,8 +40,8 @@ describe('slow subscriber', () => {
         dup: false,
         ...(i % 10 === 0 ? { packetId: (i % 60000) + 1 } : {}),
       });
+      if ((i + 1) % 50 === 0) await receivedAtLeast(i + 1);
     }
-    await all;
     const s = broker.sessions.get('slow')!;
     expect(s.dropped).toBeGreaterThan(0);
     const queued = s.outgoingMessages.filter((m) => m.State === 1);

@@ -134,11 +134,10 @@ export class BrokerServer {
     };
     this.broker = new MqttBroker(brokerOptions);
     this.access = new AccessControl(this.broker);
-    // A cluster shares retained messages: each node publishes its own figures, under its id, not retained.
-    const node = this.broker.clusterNodeId;
+    // In a cluster each node's $SYS tree stays on that node (never forwarded, retained values not
+    // shared), with the cluster-wide figures under $SYS/broker/cluster/.
     this.#sys = new SysTopics(this.broker, {
       interval: config.sys.interval,
-      ...(node !== undefined ? { prefix: `$SYS/broker/${node}`, retain: false } : {}),
       onError: (err) => this.log.warn({ err }, '$SYS publish failed'),
     });
     this.access.observe((what, client) => {

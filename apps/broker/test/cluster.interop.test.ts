@@ -83,11 +83,25 @@ describe('cluster configuration', () => {
     again.child.kill();
     sub.child.kill();
 
-    // Each node publishes its own $SYS figures under its id (not retained: the cluster shares retained messages).
-    const sys = spawnPeer('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(a.tcp), '-t', '$SYS/broker/+/uptime', '-v']);
-    await sys.waitLine(/^\$SYS\/broker\/node-a\/uptime \d+ seconds$/);
-    await sys.waitLine(/^\$SYS\/broker\/node-b\/uptime \d+ seconds$/);
-    sys.child.kill();
+    // $SYS is per node (the subscriber sees the node it is connected to), with the cluster's figures beside it.
+    const sysA = spawnPeer('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(a.tcp), '-t', '$SYS/broker/cluster/#', '-v']);
+    await sysA.waitLine(/^\$SYS\/broker\/cluster\/node node-a$/);
+    await sysA.waitLine(/^\$SYS\/broker\/cluster\/nodes 2$/);
+    sysA.child.kill();
+    const sysB = spawnPeer('mosquitto_sub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(b.tcp),
+      '-t',
+      '$SYS/broker/cluster/node',
+      '-t',
+      '$SYS/broker/uptime',
+      '-v',
+    ]);
+    await sysB.waitLine(/^\$SYS\/broker\/cluster\/node node-b$/);
+    await sysB.waitLine(/^\$SYS\/broker\/uptime \d+ seconds$/);
+    sysB.child.kill();
 
     // Each node's metrics carry its label.
     const m = await (await fetch(String(b.bin.logs.find((l) => l.msg.startsWith('metrics at'))?.url))).text();

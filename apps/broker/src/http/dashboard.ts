@@ -27,7 +27,7 @@ export interface DashboardContext {
   readonly connectedAt: ReadonlyMap<string, number>;
   /** Current `$SYS` interval (seconds; 0 = off). */
   sysInterval(): number;
-  /** Topic prefix of the `$SYS` figures (`$SYS/broker`, or `$SYS/broker/<node>` in a cluster). */
+  /** Topic prefix of the `$SYS` figures (`$SYS/broker`; in a cluster the tree of this node). */
   readonly sysPrefix: string;
   settings(): DashboardSettings;
   /** Started at (ms), for the page's header. */

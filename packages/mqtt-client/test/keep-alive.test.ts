@@ -1,55 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../src/clock.js';
 import { KeepAlive } from '../src/keep-alive.js';
-
-/** A fake clock whose time only moves when told; timers fire only when their time has come and `run()` is called. */
-class FakeClock implements Clock {
-  t = 0;
-  timers: { at: number; fn: () => void; id: number }[] = [];
-  io: (() => void)[] = [];
-  #id = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.#id;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  afterIo = (fn: () => void) => {
-    this.io.push(fn);
-  };
-  /** Advances time by `ms`, firing due timers in order (a normal, responsive event loop). */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = Math.max(this.t, next.at); // a late timer fires at the current time
-      next.fn();
-      this.runIo();
-    }
-    this.t = end;
-  }
-  /** The event loop was blocked for `ms`: time passes, no timer runs; then due timers fire late. */
-  stall(ms: number): void {
-    this.t += ms;
-  }
-  fireDue(): void {
-    this.advance(0);
-  }
-  runIo(): void {
-    const io = this.io;
-    this.io = [];
-    for (const f of io) f();
-  }
-}
+import { ManualClock } from './helpers/manual-clock.js';
 
 function setup(seconds = 10) {
-  const clock = new FakeClock();
+  const clock = new ManualClock('queue');
   const events: string[] = [];
   const ka = new KeepAlive(clock, {
     sendPing: () => events.push(`ping@${clock.t}`),
@@ -147,7 +101,7 @@ describe('KeepAlive', () => {
   });
 
   it('honours a custom PINGRESP timeout', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock('queue');
     const events: string[] = [];
     const ka = new KeepAlive(clock, { sendPing: () => events.push(`ping@${clock.t}`), onTimeout: () => events.push(`timeout@${clock.t}`) });
     ka.start(60, 2000);

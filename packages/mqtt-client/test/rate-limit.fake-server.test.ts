@@ -1,40 +1,9 @@
 // maxTransferRate through the whole client, on a real socket, with an injected clock: bytes
 // are paced (never dropped), and PINGREQ overtakes the backlog so the keep-alive holds.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../src/clock.js';
 import { MqttClient } from '../src/index.js';
 import { type FakeConnection, FakeServer, until } from './helpers/fake-server.js';
-
-/** Time moves only when told; timers due by then fire in order; I/O stays real. */
-class ManualClock implements Clock {
-  t = 0;
-  timers: { at: number; fn: () => void; id: number }[] = [];
-  #id = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.#id;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  afterIo = (fn: () => void) => {
-    setImmediate(fn);
-  };
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-    }
-    this.t = end;
-  }
-}
+import { ManualClock } from './helpers/manual-clock.js';
 
 let server: FakeServer;
 const clients: MqttClient[] = [];
@@ -47,7 +16,7 @@ afterEach(async () => {
 });
 
 async function connected(o: { maxTransferRate: number; keepAlive?: number }) {
-  const clock = new ManualClock();
+  const clock = new ManualClock('immediate');
   const c = new MqttClient({ url: server.url, clock, connectTimeoutMs: 0, ...o });
   c.on('error', () => {});
   clients.push(c);

@@ -1,38 +1,10 @@
 // MaxTransferRate: the token bucket and the throttled byte stream, on a fake clock.
 import { encode } from '@iotwire/mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../src/clock.js';
 import { TokenBucket } from '../src/token-bucket.js';
 import { ThrottledStream, throttle } from '../src/transport/throttled.js';
 import type { ByteStream, StreamHandlers } from '../src/transport/types.js';
-
-class FakeClock implements Clock {
-  t = 0;
-  timers: { at: number; fn: () => void; id: number }[] = [];
-  #id = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.#id;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  afterIo = (fn: () => void) => fn();
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-    }
-    this.t = end;
-  }
-}
+import { ManualClock } from './helpers/manual-clock.js';
 
 /** An inner transport recording what was written and when; `blocked` simulates back-pressure. */
 class RecordingStream implements ByteStream {
@@ -46,7 +18,7 @@ class RecordingStream implements ByteStream {
   readonly remoteAddress = '127.0.0.1';
   readonly remotePort = 2;
   readonly tls = undefined;
-  constructor(private readonly clock: FakeClock) {}
+  constructor(private readonly clock: ManualClock) {}
   get needDrain(): boolean {
     return this.blocked;
   }
@@ -72,7 +44,7 @@ class RecordingStream implements ByteStream {
 }
 
 function setup(rate: number, burst?: number) {
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   const inner = new RecordingStream(clock);
   const s = new ThrottledStream(inner, rate, clock, burst);
   const events = { drains: 0, closed: 0, data: [] as Buffer[] };
@@ -90,7 +62,7 @@ const PINGREQ = Buffer.from([0xc0, 0x00]);
 
 describe('TokenBucket', () => {
   it('starts full, refills at the rate, caps at the burst', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket(1000, 100, clock);
     expect(b.available()).toBe(100);
     b.take(100);
@@ -102,7 +74,7 @@ describe('TokenBucket', () => {
   });
 
   it('overdraws into debt and reports the delay to pay it back', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const b = new TokenBucket(1000, 100, clock);
     b.take(600); // 500 bytes of debt
     expect(b.available()).toBe(0);
@@ -114,7 +86,7 @@ describe('TokenBucket', () => {
   });
 
   it('validates its parameters and has a sane default burst', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     expect(() => new TokenBucket(0, 10, clock)).toThrow(RangeError);
     expect(() => new TokenBucket(Number.POSITIVE_INFINITY, 10, clock)).toThrow(RangeError);
     expect(() => new TokenBucket(10, 0, clock)).toThrow(RangeError);
@@ -255,7 +227,7 @@ describe('ThrottledStream', () => {
   });
 
   it('throttle() wraps only when a rate is set', () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const inner = new RecordingStream(clock);
     expect(throttle(inner, undefined, clock)).toBe(inner);
     expect(throttle(inner, 0, clock)).toBe(inner);

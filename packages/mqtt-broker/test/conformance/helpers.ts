@@ -16,6 +16,9 @@ import { RawClient } from '../helpers/raw-client.js';
 export { nextEvent, sleep, startBroker } from '../helpers/broker.js';
 export { RawClient };
 
+/** The protocol level a conformance check runs at: 4 (3.1.1) or 5 (5.0). */
+export type Version = 4 | 5;
+
 let ids = 0;
 /** A unique, spec-safe client id (letters and digits only). */
 export const cid = (prefix = 'c') => `${prefix}${process.pid}x${++ids}`;
@@ -23,6 +26,31 @@ export const cid = (prefix = 'c') => `${prefix}${process.pid}x${++ids}`;
 /** Connects (CONNECT/CONNACK) with the given protocol level and fields. */
 export async function connect(port: number, version: 4 | 5, connect: Partial<ConnectPacket> = {}) {
   return RawClient.connect(port, { protocolVersion: version, clientId: cid(), ...connect });
+}
+
+/**
+ * CONNECT fields that keep (and later resume) `clientId`'s session: 5.0 ends a session at the
+ * close unless a Session Expiry Interval says otherwise, 3.1.1 needs only CleanSession=0.
+ */
+export function resumable(version: Version, clientId: string): Partial<ConnectPacket> {
+  return { clientId, clean: false, ...(version === 5 ? { properties: { sessionExpiryInterval: 60 } } : {}) };
+}
+
+/** Opens a raw connection and sends CONNECT (clean, no Keep Alive, a fresh id) without waiting for the answer. */
+export async function sendConnect(port: number, version: Version, fields: Partial<ConnectPacket> = {}): Promise<RawClient> {
+  const c = await RawClient.open(port, version);
+  c.send({ type: 'connect', protocolVersion: version, clean: true, keepAlive: 0, clientId: cid(), ...fields });
+  return c;
+}
+
+/**
+ * Raw CONNECT bytes with any protocol name, level and flags (Keep Alive 0, client id "ab"), for
+ * malformed-CONNECT tests the encoder would refuse. `framing` 5 adds the (empty) property length.
+ */
+export function rawConnect(framing: Version, name: string, level: number, flags: number): number[] {
+  const props = framing === 5 ? [0x00] : [];
+  const body = [0x00, name.length, ...Buffer.from(name), level, flags, 0x00, 0x00, ...props, 0x00, 0x02, 0x61, 0x62];
+  return [0x10, body.length, ...body];
 }
 
 export function pub(topic: string, payload: string | Buffer = 'x', qos: QoS = 0, extra: Partial<PublishPacket> = {}): PublishPacket {

@@ -1,24 +1,24 @@
 // MQTT 3.1.1 §3.1 CONNECT, §3.2 CONNACK, §3.12 PINGREQ, §3.14 DISCONNECT, §4.1 sessions, §4.8 errors.
 import { describe, expect, it } from 'vitest';
 import { type BrokerOptions, MemoryStorage } from '../../../src/index.js';
-import { bye, cid, connect, drop, nextEvent, pub, RawClient, recordBytes, sleep, startBroker, subscribe, subscriber } from '../helpers.js';
+import * as check from '../checks/connect.js';
+import {
+  bye,
+  cid,
+  connect,
+  drop,
+  nextEvent,
+  pub,
+  RawClient,
+  rawConnect,
+  recordBytes,
+  sleep,
+  startBroker,
+  subscribe,
+  subscriber,
+} from '../helpers.js';
 
-// CONNECT "MQTT" level 4, given flags, keep alive 0, client id "ab".
-const rawConnect = (name: string, level: number, flags: number) => [
-  0x10,
-  0x0e,
-  0x00,
-  0x04,
-  ...Buffer.from(name),
-  level,
-  flags,
-  0x00,
-  0x00,
-  0x00,
-  0x02,
-  0x61,
-  0x62,
-];
+const V = 4;
 
 describe('3.1.1 CONNECT', () => {
   it('[MQTT-3.1.0-1] a first packet other than CONNECT closes the connection', async () => {
@@ -31,7 +31,7 @@ describe('3.1.1 CONNECT', () => {
 
   it('[MQTT-3.1.0-2] a second CONNECT is a protocol violation: the client is disconnected', async () => {
     const { port } = await startBroker();
-    const { client } = await connect(port, 4);
+    const { client } = await connect(port, V);
     client.send({ type: 'connect', protocolVersion: 4, clean: true, keepAlive: 0, clientId: 'again' });
     await client.expectClose();
     expect(client.packets).toEqual([]);
@@ -41,7 +41,7 @@ describe('3.1.1 CONNECT', () => {
     const { port } = await startBroker();
     const c = await RawClient.open(port);
     const rec = recordBytes(c);
-    c.sendRaw(rawConnect('MQTX', 4, 0x02));
+    c.sendRaw(rawConnect(V, 'MQTX', 4, 0x02));
     await c.expectClose();
     expect(rec.bytes().length).toBe(0);
   });
@@ -50,7 +50,7 @@ describe('3.1.1 CONNECT', () => {
     const { port } = await startBroker();
     const c = await RawClient.open(port);
     const rec = recordBytes(c);
-    c.sendRaw(rawConnect('MQTT', 7, 0x00));
+    c.sendRaw(rawConnect(V, 'MQTT', 7, 0x00));
     await c.expectClose();
     expect([...rec.bytes()]).toEqual([0x20, 0x02, 0x00, 0x01]);
   });
@@ -59,7 +59,7 @@ describe('3.1.1 CONNECT', () => {
     const { port } = await startBroker();
     const c = await RawClient.open(port);
     const rec = recordBytes(c);
-    c.sendRaw(rawConnect('MQTT', 4, 0x03));
+    c.sendRaw(rawConnect(V, 'MQTT', 4, 0x03));
     await c.expectClose();
     expect(rec.bytes().length).toBe(0);
   });
@@ -67,15 +67,15 @@ describe('3.1.1 CONNECT', () => {
   it('[MQTT-3.1.2-4] [MQTT-3.1.4-3] [MQTT-3.2.2-2] [MQTT-3.2.2-3] [MQTT-3.1.3-2] CleanSession=0 resumes the session of that Client Identifier only', async () => {
     const { port } = await startBroker();
     const id = cid('p');
-    const a = await connect(port, 4, { clientId: id, clean: false });
+    const a = await connect(port, V, { clientId: id, clean: false });
     expect(a.connack.sessionPresent).toBe(false);
     await subscribe(a.client, 'r/t', 1);
     await bye(a.client);
-    const b = await connect(port, 4, { clientId: id, clean: false });
+    const b = await connect(port, V, { clientId: id, clean: false });
     expect(b.connack.sessionPresent).toBe(true);
-    const other = await connect(port, 4, { clientId: cid('q'), clean: false });
+    const other = await connect(port, V, { clientId: cid('q'), clean: false });
     expect(other.connack.sessionPresent).toBe(false);
-    const { client: p } = await connect(port, 4);
+    const { client: p } = await connect(port, V);
     p.send(pub('r/t', 'kept', 1));
     expect((await b.client.next('publish')).payload.toString()).toBe('kept');
     expect(await other.client.none('publish', 200)).toBe(true);
@@ -84,17 +84,17 @@ describe('3.1.1 CONNECT', () => {
   it('[MQTT-3.1.2-5] [MQTT-4.5.0-1] a CleanSession=0 session stores QoS 1 and QoS 2 messages while disconnected', async () => {
     const { broker, port } = await startBroker();
     const id = cid('s');
-    const a = await connect(port, 4, { clientId: id, clean: false });
+    const a = await connect(port, V, { clientId: id, clean: false });
     await subscribe(a.client, 'off/#', 2);
     const gone = nextEvent(broker, 'disconnected');
     await drop(a.client);
     await gone;
-    const { client: p } = await connect(port, 4);
+    const { client: p } = await connect(port, V);
     p.send(pub('off/1', 'one', 1));
     await p.next('puback');
     p.send(pub('off/2', 'two', 2));
     await p.next('pubrec');
-    const b = await connect(port, 4, { clientId: id, clean: false });
+    const b = await connect(port, V, { clientId: id, clean: false });
     expect(b.connack.sessionPresent).toBe(true);
     const m1 = await b.client.next('publish');
     const m2 = await b.client.next('publish');
@@ -104,85 +104,52 @@ describe('3.1.1 CONNECT', () => {
   it('[MQTT-3.1.2-6] [MQTT-3.2.2-1] CleanSession=1 discards the previous session and starts a new one', async () => {
     const { port } = await startBroker();
     const id = cid('d');
-    const a = await connect(port, 4, { clientId: id, clean: false });
+    const a = await connect(port, V, { clientId: id, clean: false });
     await subscribe(a.client, 'gone/t', 1);
     await bye(a.client);
-    const b = await connect(port, 4, { clientId: id, clean: true });
+    const b = await connect(port, V, { clientId: id, clean: true });
     expect(b.connack.sessionPresent).toBe(false);
-    const { client: p } = await connect(port, 4);
+    const { client: p } = await connect(port, V);
     p.send(pub('gone/t', 'x', 1));
     await p.next('puback');
     expect(await b.client.none('publish', 200)).toBe(true);
     await bye(b.client);
-    const c = await connect(port, 4, { clientId: id, clean: false });
+    const c = await connect(port, V, { clientId: id, clean: false });
     expect(c.connack.sessionPresent).toBe(false);
   });
 
   it('[MQTT-3.1.2-7] retained messages survive the end of the session that published them', async () => {
     const { port } = await startBroker();
-    const { client } = await connect(port, 4, { clean: true });
+    const { client } = await connect(port, V, { clean: true });
     client.send(pub('keep/me', 'r', 1, { retain: true }));
     await client.next('puback');
     await bye(client);
-    const s = await connect(port, 4);
+    const s = await connect(port, V);
     await subscribe(s.client, 'keep/#');
     const m = await s.client.next('publish');
     expect([m.topic, m.payload.toString(), m.retain]).toEqual(['keep/me', 'r', true]);
   });
 
-  it('[MQTT-3.1.2-8] [MQTT-3.1.2-16] the Will is published when the connection drops; Will Retain 0 publishes it non-retained', async () => {
-    const { broker, port } = await startBroker();
-    const w = await subscriber(port, 4, 'will/#');
-    const { client } = await connect(port, 4, { will: { topic: 'will/a', payload: Buffer.from('bye'), qos: 1, retain: false } });
-    await drop(client);
-    const m = await w.next('publish');
-    expect([m.topic, m.payload.toString(), m.retain]).toEqual(['will/a', 'bye', false]);
-    expect(broker.messages.has('will/a')).toBe(false);
-  });
+  it('[MQTT-3.1.2-8] [MQTT-3.1.2-16] the Will is published when the connection drops; Will Retain 0 publishes it non-retained', () =>
+    check.willOnDrop(V));
 
-  it('[MQTT-3.1.2-17] Will Retain 1 publishes the Will as a retained message', async () => {
-    const { broker, port } = await startBroker();
-    const { client } = await connect(port, 4, { will: { topic: 'will/r', payload: Buffer.from('z'), qos: 0, retain: true } });
-    const gone = nextEvent(broker, 'disconnected');
-    await drop(client);
-    await gone;
-    const s = await connect(port, 4);
-    await subscribe(s.client, 'will/r');
-    const m = await s.client.next('publish');
-    expect([m.payload.toString(), m.retain]).toEqual(['z', true]);
-  });
+  it('[MQTT-3.1.2-17] Will Retain 1 publishes the Will as a retained message', () => check.willRetained(V));
 
-  it('[MQTT-3.1.2-10] [MQTT-3.14.4-3] DISCONNECT discards the Will; a published Will is not published again', async () => {
-    const { port } = await startBroker();
-    const w = await subscriber(port, 4, 'will/#');
-    const a = await connect(port, 4, { will: { topic: 'will/x', payload: Buffer.from('1'), qos: 0, retain: false } });
-    await bye(a.client);
-    expect(await w.none('publish', 300)).toBe(true);
-    const id = cid('w');
-    const b = await connect(port, 4, {
-      clientId: id,
-      clean: false,
-      will: { topic: 'will/y', payload: Buffer.from('2'), qos: 0, retain: false },
-    });
-    await drop(b.client);
-    expect((await w.next('publish')).topic).toBe('will/y');
-    const c = await connect(port, 4, { clientId: id, clean: false });
-    await drop(c.client);
-    expect(await w.none('publish', 300)).toBe(true);
-  });
+  it('[MQTT-3.1.2-10] [MQTT-3.14.4-3] DISCONNECT discards the Will; a published Will is not published again', () =>
+    check.disconnectDiscardsWill(V));
 
   it('[MQTT-3.1.2-12] without a Will Flag nothing is published when the connection ends', async () => {
     const { port } = await startBroker();
-    const w = await subscriber(port, 4, '#');
-    const { client } = await connect(port, 4);
+    const w = await subscriber(port, V, '#');
+    const { client } = await connect(port, V);
     await drop(client);
     expect(await w.none('publish', 300)).toBe(true);
   });
 
   it('[MQTT-3.1.2-24] nothing within 1.5 x Keep Alive disconnects the client; traffic keeps it open', async () => {
     const { port } = await startBroker();
-    const idle = await connect(port, 4, { keepAlive: 1 });
-    const busy = await connect(port, 4, { keepAlive: 2 });
+    const idle = await connect(port, V, { keepAlive: 1 });
+    const busy = await connect(port, V, { keepAlive: 2 });
     const started = Date.now();
     const pinging = (async () => {
       // Keep Alive 2 s, a PINGREQ every 0.5 s: 2.5 s of slack for a loaded machine.
@@ -198,16 +165,13 @@ describe('3.1.1 CONNECT', () => {
     expect(busy.client.isClosed).toBe(false);
   });
 
-  it('[MQTT-3.1.3-5] [MQTT-3.1.4-4] a 23-character alphanumeric Client Identifier is accepted with return code 0', async () => {
-    const { port } = await startBroker();
-    const { connack } = await connect(port, 4, { clientId: 'abcdefghijKLMNOPQRST012' });
-    expect(connack.reasonCode).toBe(0);
-  });
+  it('[MQTT-3.1.3-5] [MQTT-3.1.4-4] a 23-character alphanumeric Client Identifier is accepted with return code 0', () =>
+    check.longClientIdAccepted(V));
 
   it('[MQTT-3.1.3-6] a zero-byte Client Identifier with CleanSession=1 is assigned a unique one', async () => {
     const { broker, port } = await startBroker();
-    await connect(port, 4, { clientId: '' });
-    await connect(port, 4, { clientId: '' });
+    await connect(port, V, { clientId: '' });
+    await connect(port, V, { clientId: '' });
     const ids = [...broker.connections.values()].map((c) => c.clientId);
     expect(ids).toHaveLength(2);
     expect(ids[0]).not.toBe(ids[1]);
@@ -223,55 +187,14 @@ describe('3.1.1 CONNECT', () => {
     expect([...rec.bytes()]).toEqual([0x20, 0x02, 0x00, 0x02]);
   });
 
-  it('[MQTT-3.1.3-9] a Client Identifier the server rejects gets CONNACK 0x02 and a close', async () => {
-    const { broker, port } = await startBroker();
-    broker.on('sessionRequest', (e) => {
-      if (e.clientId.startsWith('bad')) {
-        e.accept = false;
-        e.reasonCode = 0x85;
-      }
-    });
-    const c = await RawClient.open(port);
-    c.send({ type: 'connect', protocolVersion: 4, clean: true, keepAlive: 0, clientId: 'bad1' });
-    const ack = await c.next('connack');
-    expect([ack.reasonCode, ack.sessionPresent]).toEqual([2, false]);
-    await c.expectClose();
-  });
+  it('[MQTT-3.1.3-9] a Client Identifier the server rejects gets CONNACK 0x02 and a close', () => check.clientIdRejected(V));
 
-  it('[MQTT-3.1.4-2] a second connection with a connected Client Identifier disconnects the existing client', async () => {
-    const { port } = await startBroker();
-    const id = cid('t');
-    const a = await connect(port, 4, { clientId: id });
-    const b = await connect(port, 4, { clientId: id });
-    expect(b.connack.reasonCode).toBe(0);
-    await a.client.expectClose();
-    b.client.send({ type: 'pingreq' });
-    await b.client.next('pingresp');
-  });
+  it('[MQTT-3.1.4-2] a second connection with a connected Client Identifier disconnects the existing client', () => check.takeOver(V));
 
-  it('[MQTT-3.1.4-2] [MQTT-3.1.2-8] disconnecting the existing client on take-over publishes its Will', async () => {
-    const { port } = await startBroker();
-    const w = await subscriber(port, 4, 'will/#');
-    const id = cid('tw');
-    const a = await connect(port, 4, { clientId: id, will: { topic: 'will/taken', payload: Buffer.from('t'), qos: 0, retain: false } });
-    await connect(port, 4, { clientId: id });
-    await a.client.expectClose();
-    expect((await w.next('publish')).topic).toBe('will/taken');
-  });
+  it('[MQTT-3.1.4-2] [MQTT-3.1.2-8] disconnecting the existing client on take-over publishes its Will', () =>
+    check.takeOverPublishesWill(V));
 
-  it('[MQTT-3.1.4-5] after a rejected CONNECT nothing sent behind it is processed', async () => {
-    const { broker, port } = await startBroker();
-    broker.on('sessionRequest', (e) => {
-      if (e.userName === 'nope') e.accept = false;
-    });
-    const w = await subscriber(port, 4, 'leak/#');
-    const c = await RawClient.open(port);
-    c.send({ type: 'connect', protocolVersion: 4, clean: true, keepAlive: 0, clientId: cid(), username: 'nope' });
-    c.send(pub('leak/x', 'no', 0));
-    expect((await c.next('connack')).reasonCode).toBe(5);
-    await c.expectClose();
-    expect(await w.none('publish', 300)).toBe(true);
-  });
+  it('[MQTT-3.1.4-5] after a rejected CONNECT nothing sent behind it is processed', () => check.nothingAfterRejectedConnect(V));
 
   it('[MQTT-3.2.0-1] the first packet the server sends is CONNACK, even with packets pipelined behind CONNECT', async () => {
     const { port } = await startBroker();
@@ -286,7 +209,7 @@ describe('3.1.1 CONNECT', () => {
 
   it('[MQTT-3.12.4-1] PINGREQ is answered with PINGRESP', async () => {
     const { port } = await startBroker();
-    const { client } = await connect(port, 4);
+    const { client } = await connect(port, V);
     const rec = recordBytes(client);
     client.send({ type: 'pingreq' });
     await client.next('pingresp');
@@ -295,8 +218,8 @@ describe('3.1.1 CONNECT', () => {
 
   it('[MQTT-4.1.0-1] [MQTT-4.1.0-2] session state lasts as long as the connection', async () => {
     const { port } = await startBroker();
-    const s = await subscriber(port, 4, 'long/#', 1);
-    const { client: p } = await connect(port, 4);
+    const s = await subscriber(port, V, 'long/#', 1);
+    const { client: p } = await connect(port, V);
     for (let i = 0; i < 3; i++) {
       await sleep(150);
       p.send(pub(`long/${i}`, String(i), 1));
@@ -319,8 +242,8 @@ describe('3.1.1 CONNECT', () => {
     const storage = new FlakyStorage();
     const { broker, port } = await startBroker({ storage });
     broker.on('error', () => {});
-    const s = await subscriber(port, 4, 'fl/#', 1, { clientId: cid('fl'), clean: false });
-    const { client } = await connect(port, 4);
+    const s = await subscriber(port, V, 'fl/#', 1, { clientId: cid('fl'), clean: false });
+    const { client } = await connect(port, V);
     const rec = recordBytes(client);
     storage.failNext = true;
     client.send(pub('fl/a', 'x', 1, { packetId: 5 }));
@@ -328,7 +251,7 @@ describe('3.1.1 CONNECT', () => {
     expect(rec.bytes().length).toBe(0); // never acknowledged
     const m = await s.next('publish');
     s.send({ type: 'puback', packetId: m.packetId as number });
-    const { client: again } = await connect(port, 4);
+    const { client: again } = await connect(port, V);
     again.send(pub('fl/b', 'y', 1, { packetId: 6 }));
     expect((await again.next('puback')).packetId).toBe(6);
     expect((await s.next('publish')).payload.toString()).toBe('y');
@@ -336,11 +259,11 @@ describe('3.1.1 CONNECT', () => {
 
   it('[MQTT-4.8.0-1] a protocol violation closes that connection only', async () => {
     const { port } = await startBroker();
-    const s = await subscriber(port, 4, 't');
-    const { client: bad } = await connect(port, 4);
+    const s = await subscriber(port, V, 't');
+    const { client: bad } = await connect(port, V);
     bad.sendRaw([0x36, 0x05, 0x00, 0x01, 0x74, 0x00, 0x01]); // PUBLISH QoS 3
     await bad.expectClose();
-    const { client: good } = await connect(port, 4);
+    const { client: good } = await connect(port, V);
     good.send(pub('t', 'still'));
     expect((await s.next('publish')).payload.toString()).toBe('still');
   });
@@ -366,13 +289,13 @@ describe('3.1.1 protocol violations: the connection is closed without any answer
   for (const c of cases) {
     it(`[MQTT-4.8.0-1] ${c.name}`, async () => {
       const { port } = await startBroker(c.options);
-      const s = await subscriber(port, 4, 't');
-      const { client } = await connect(port, 4);
+      const s = await subscriber(port, V, 't');
+      const { client } = await connect(port, V);
       const rec = recordBytes(client);
       client.sendRaw(c.raw);
       await client.expectClose();
       expect(rec.bytes().length).toBe(0);
-      const { client: p } = await connect(port, 4);
+      const { client: p } = await connect(port, V);
       p.send(pub('t', 'fine'));
       expect((await s.next('publish')).payload.toString()).toBe('fine');
     });

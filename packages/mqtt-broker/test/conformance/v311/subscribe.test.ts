@@ -1,11 +1,14 @@
 // MQTT 3.1.1 §3.8 SUBSCRIBE, §3.9 SUBACK, §3.10 UNSUBSCRIBE, §3.11 UNSUBACK.
 import { describe, expect, it } from 'vitest';
+import * as check from '../checks/subscribe.js';
 import { connect, pub, startBroker, subscribe } from '../helpers.js';
+
+const V = 4;
 
 describe('3.1.1 SUBSCRIBE / UNSUBSCRIBE', () => {
   it('[MQTT-3.8.4-1] [MQTT-3.8.4-2] [MQTT-2.3.1-7] SUBSCRIBE is answered by a SUBACK with its Packet Identifier', async () => {
     const { port } = await startBroker();
-    const { client } = await connect(port, 4);
+    const { client } = await connect(port, V);
     const ack = await subscribe(client, 'a', 1, undefined, 4242);
     expect(ack.packetId).toBe(4242);
     expect(ack.reasonCodes).toEqual([1]);
@@ -13,7 +16,7 @@ describe('3.1.1 SUBSCRIBE / UNSUBSCRIBE', () => {
 
   it('[MQTT-3.8.3-2] without wildcard support, filters with wildcards are refused (0x80), others granted', async () => {
     const { port } = await startBroker({ wildcardSubscriptionAvailable: false });
-    const { client } = await connect(port, 4);
+    const { client } = await connect(port, V);
     const ack = await subscribe(client, [
       { topicFilter: 'a/#', qos: 1 },
       { topicFilter: 'a/b', qos: 1 },
@@ -24,7 +27,7 @@ describe('3.1.1 SUBSCRIBE / UNSUBSCRIBE', () => {
 
   it('[MQTT-3.8.4-4] [MQTT-3.8.4-5] [MQTT-3.9.3-1] [MQTT-3.9.3-2] several filters: one SUBACK, one code per filter in order, only 0/1/2/0x80', async () => {
     const { port } = await startBroker({ hooks: [{ authorizeSubscribe: (a) => (a.topicFilter === 'no' ? 0x87 : undefined) }] });
-    const { client } = await connect(port, 4);
+    const { client } = await connect(port, V);
     const ack = await subscribe(client, [
       { topicFilter: 'm/2', qos: 2 },
       { topicFilter: 'm/#', qos: 1 },
@@ -33,19 +36,13 @@ describe('3.1.1 SUBSCRIBE / UNSUBSCRIBE', () => {
     ]);
     expect(ack.reasonCodes).toEqual([2, 1, 0x80, 0]);
     expect(client.packets.filter((p) => p.type === 'suback')).toEqual([]);
-    const { client: p } = await connect(port, 4);
+    const { client: p } = await connect(port, V);
     p.send(pub('m/0', 'x', 0));
     expect((await client.next('publish')).topic).toBe('m/0');
   });
 
   it('[MQTT-3.8.4-3] an identical filter replaces the subscription, re-sends retained messages and loses nothing', async () => {
-    const { port } = await startBroker();
-    const { client: p } = await connect(port, 4);
-    p.send(pub('rp/a', 'ret', 1, { retain: true }));
-    await p.next('puback');
-    const { client } = await connect(port, 4);
-    await subscribe(client, 'rp/#', 0);
-    expect((await client.next('publish')).retain).toBe(true);
+    const { p, client } = await check.retainedThenSubscribed(V);
     p.send(pub('rp/b', 'before', 1));
     await p.next('puback');
     expect((await client.next('publish')).qos).toBe(0);
@@ -59,51 +56,16 @@ describe('3.1.1 SUBSCRIBE / UNSUBSCRIBE', () => {
     expect(await client.none('publish', 200)).toBe(true);
   });
 
-  it('[MQTT-3.8.4-6] delivered QoS is the minimum of the published and the granted QoS', async () => {
-    const { port } = await startBroker();
-    const { client } = await connect(port, 4);
-    await subscribe(client, 'min', 1);
-    const { client: p } = await connect(port, 4);
-    p.send(pub('min', 'two', 2));
-    p.send(pub('min', 'zero', 0));
-    const a = await client.next('publish');
-    client.send({ type: 'puback', packetId: a.packetId as number });
-    const b = await client.next('publish');
-    expect([a.qos, b.qos]).toEqual([1, 0]);
-  });
+  it('[MQTT-3.8.4-6] delivered QoS is the minimum of the published and the granted QoS', () => check.minimumQos(V));
 
-  it('[MQTT-3.10.4-1] [MQTT-3.10.4-2] UNSUBSCRIBE deletes only the exactly equal filter; no new messages for it', async () => {
-    const { port } = await startBroker();
-    const { client } = await connect(port, 4);
-    await subscribe(client, [
-      { topicFilter: 'u/+', qos: 0 },
-      { topicFilter: 'w/#', qos: 0 },
-    ]);
-    client.send({ type: 'unsubscribe', packetId: 5, topicFilters: ['u/a', 'w/#'] });
-    await client.next('unsuback');
-    const { client: p } = await connect(port, 4);
-    p.send(pub('w/x', 'gone'));
-    p.send(pub('u/a', 'kept'));
-    expect((await client.next('publish')).payload.toString()).toBe('kept');
-    expect(await client.none('publish', 200)).toBe(true);
-  });
+  it('[MQTT-3.10.4-1] [MQTT-3.10.4-2] UNSUBSCRIBE deletes only the exactly equal filter; no new messages for it', () =>
+    check.unsubscribeExact(V));
 
-  it('[MQTT-3.10.4-3] a QoS 2 delivery started before UNSUBSCRIBE is completed', async () => {
-    const { port } = await startBroker();
-    const { client } = await connect(port, 4);
-    await subscribe(client, 'fin', 2);
-    const { client: p } = await connect(port, 4);
-    p.send(pub('fin', 'x', 2));
-    const m = await client.next('publish');
-    client.send({ type: 'unsubscribe', packetId: 6, topicFilters: ['fin'] });
-    await client.next('unsuback');
-    client.send({ type: 'pubrec', packetId: m.packetId as number });
-    expect((await client.next('pubrel')).packetId).toBe(m.packetId);
-  });
+  it('[MQTT-3.10.4-3] a QoS 2 delivery started before UNSUBSCRIBE is completed', () => check.qos2CompletesAfterUnsubscribe(V));
 
   it('[MQTT-3.10.4-4] [MQTT-3.10.4-5] [MQTT-3.10.4-6] [MQTT-2.3.1-7] one UNSUBACK with the Packet Identifier, even when nothing was subscribed', async () => {
     const { port } = await startBroker();
-    const { client } = await connect(port, 4);
+    const { client } = await connect(port, V);
     client.send({ type: 'unsubscribe', packetId: 777, topicFilters: ['never', 'x/#', 'y'] });
     const ack = await client.next('unsuback');
     expect(ack.packetId).toBe(777);

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { BrokerHook } from '../../../src/index.js';
-import { cid, connect, RawClient, recordBytes, startBroker } from '../helpers.js';
+import { cid, connect, RawClient, recordBytes, sendConnect, startBroker } from '../helpers.js';
 
 const METHOD = 'TEST-CHALLENGE';
 const AUTH_CODES = [0x00, 0x18, 0x19];
@@ -16,17 +16,22 @@ const hook: BrokerHook = {
   },
 };
 
-async function begin(port: number, maximumPacketSize?: number) {
-  const c = await RawClient.open(port, 5);
-  c.send({
-    type: 'connect',
-    protocolVersion: 5,
-    clean: true,
-    keepAlive: 0,
+/** Starts a CONNECT with the test's Authentication Method. */
+function begin(port: number, maximumPacketSize?: number) {
+  return sendConnect(port, 5, {
     clientId: cid('au'),
     properties: { authenticationMethod: METHOD, ...(maximumPacketSize ? { maximumPacketSize } : {}) },
   });
-  return c;
+}
+
+/** Answers the server's AUTH challenge with `data` (the hook accepts "good"). */
+function answer(c: RawClient, data: string) {
+  c.send({ type: 'auth', reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: Buffer.from(data) } });
+}
+
+/** Asks for re-authentication (AUTH 0x19). */
+function reauthenticate(c: RawClient) {
+  c.send({ type: 'auth', reasonCode: 0x19, properties: { authenticationMethod: METHOD } });
 }
 
 describe('5.0 enhanced authentication', () => {
@@ -37,7 +42,7 @@ describe('5.0 enhanced authentication', () => {
     expect(challenge.reasonCode).toBe(0x18);
     expect(challenge.properties?.authenticationMethod).toBe(METHOD);
     expect(Buffer.from(challenge.properties?.authenticationData ?? []).toString()).toBe('nonce');
-    c.send({ type: 'auth', reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: Buffer.from('good') } });
+    answer(c, 'good');
     const ack = await c.next('connack');
     expect(ack.reasonCode).toBe(0);
     expect(ack.properties?.authenticationMethod).toBe(METHOD);
@@ -48,22 +53,14 @@ describe('5.0 enhanced authentication', () => {
     const { port } = await startBroker({ hooks: [hook] });
     const c = await begin(port);
     await c.next('auth');
-    c.send({ type: 'auth', reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: Buffer.from('bad') } });
+    answer(c, 'bad');
     expect((await c.next('connack')).reasonCode).toBe(0x87);
     await c.expectClose();
   });
 
   it('[MQTT-4.12.0-1] an unsupported Authentication Method: CONNACK 0x8C and a close', async () => {
     const { port } = await startBroker({ hooks: [hook] });
-    const c = await RawClient.open(port, 5);
-    c.send({
-      type: 'connect',
-      protocolVersion: 5,
-      clean: true,
-      keepAlive: 0,
-      clientId: cid(),
-      properties: { authenticationMethod: 'NOPE' },
-    });
+    const c = await sendConnect(port, 5, { properties: { authenticationMethod: 'NOPE' } });
     expect((await c.next('connack')).reasonCode).toBe(0x8c);
     await c.expectClose();
   });
@@ -86,16 +83,16 @@ describe('5.0 enhanced authentication', () => {
     const { port } = await startBroker({ hooks: [hook] });
     const c = await begin(port);
     await c.next('auth');
-    c.send({ type: 'auth', reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: Buffer.from('good') } });
+    answer(c, 'good');
     await c.next('connack');
-    c.send({ type: 'auth', reasonCode: 0x19, properties: { authenticationMethod: METHOD } });
+    reauthenticate(c);
     expect((await c.next('auth')).reasonCode).toBe(0x18);
-    c.send({ type: 'auth', reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: Buffer.from('good') } });
+    answer(c, 'good');
     const ok = await c.next('auth');
     expect([ok.reasonCode, ok.properties?.authenticationMethod]).toEqual([0, METHOD]);
-    c.send({ type: 'auth', reasonCode: 0x19, properties: { authenticationMethod: METHOD } });
+    reauthenticate(c);
     await c.next('auth');
-    c.send({ type: 'auth', reasonCode: 0x18, properties: { authenticationMethod: METHOD, authenticationData: Buffer.from('bad') } });
+    answer(c, 'bad');
     expect((await c.next('disconnect')).reasonCode).toBeGreaterThanOrEqual(0x80);
     await c.expectClose();
   });

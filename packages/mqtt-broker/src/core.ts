@@ -614,7 +614,8 @@ export class BrokerCore {
     if (this.persister) this.persister.push({ type: 'putSession', session: sessionMeta(session) });
   }
 
-  publishWill(will: BrokerMessage): void {
+  /** `done` runs once the Will is routed or refused by the publish hooks (the cluster acknowledges it then). */
+  publishWill(will: BrokerMessage, done?: () => void): void {
     // The Will's Message Expiry Interval runs from its publication (5.0 §3.1.3.2.4).
     const mei = will.properties?.messageExpiryInterval;
     const expiresAt = mei !== undefined ? Date.now() + mei * 1000 : 0;
@@ -630,12 +631,16 @@ export class BrokerCore {
     );
     if (this.publishAuthSteps.length === 0 && this.publishInterceptSteps.length === 0) {
       this.publishMessage(msg, msg.senderId);
+      done?.();
       return;
     }
     const req: PublishRequest = { topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: msg.retain, properties: msg.properties };
     const owner = { clientId: will.senderId, userName: will.publisherUser };
     runPublishHooks(this, undefined, req, owner, (accepted, finalReq) => {
-      if (!accepted) return;
+      if (!accepted) {
+        done?.();
+        return;
+      }
       this.publishMessage(
         new BrokerMessage(
           msg.id,
@@ -649,6 +654,7 @@ export class BrokerCore {
         ),
         msg.senderId,
       );
+      done?.();
     });
   }
 

@@ -138,9 +138,17 @@ export function sendRetained(core: BrokerCore, session: Session, sub: Subscripti
   if (core.retained.size === 0) return;
   const ids = sub.subscriptionId === undefined ? undefined : [sub.subscriptionId];
   const check = core.deliverySteps.length > 0;
-  for (const m of core.retained.match(sub.topicFilter)) {
-    if (check && !core.mayDeliver(session, m)) continue;
-    deliver(core, session, m, Math.min(m.qos, sub.qos) as QoS, true, ids);
+  // A retained replay is a delivery of its own, never a second copy of a routed message: the
+  // cluster's hand-over de-duplication (`session.divert`) does not apply to it.
+  const divert = session.divert;
+  session.divert = undefined;
+  try {
+    for (const m of core.retained.match(sub.topicFilter)) {
+      if (check && !core.mayDeliver(session, m)) continue;
+      deliver(core, session, m, Math.min(m.qos, sub.qos) as QoS, true, ids);
+    }
+  } finally {
+    session.divert = divert;
   }
 }
 

@@ -10,7 +10,8 @@
  * - failure.ts  — heartbeats, dead-node detection, reaping;
  * - wills.ts    — Wills registered, scheduled (Will Delay), leased and published cluster-wide;
  * - sys.ts      — `$SYS` stays per node, cluster-wide figures;
- * - scripts.ts  — Redis keys and the Lua scripts.
+ * - scripts.ts  — Redis keys and the Lua scripts;
+ * - crash-point.ts — the fault-injection seam of the failure tests.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -87,6 +88,7 @@ export class ClusterNode {
       takeoverTimeout: o.takeoverTimeout,
       forgetWill: (cid) => this.#wills.forget(cid),
       catchUp: () => this.#reader?.catchUp() ?? Promise.resolve(),
+      settled: () => this.#reader?.settled(),
       flush: () => this.flush(),
     });
     this.#stats = new ClusterStats(core, cmd, keys, this.id);
@@ -277,7 +279,7 @@ export class ClusterNode {
             if (by !== this.id) this.#declaredDead();
             return;
           }
-          if (by !== this.id) this.#reaper.nodeGone(n);
+          if (by !== this.id) this.#reaper.nodeGone(n, by);
         }
         return;
       }

@@ -10,7 +10,9 @@
  *   moving hands it on): u8 flags (qos, retain, properties) · f64 expiresAt · topic · sender ·
  *   user · origin · client id · u8 qos · u8 retain · u16 count, each u32 subscription id ·
  *   [properties] · payload;
- * - FENCE / END (hand-over control): client id · from node · hand-over id.
+ * - FENCE / END / BEGIN (hand-over control): client id · from node · hand-over id. BEGIN: the
+ *   sender hands on copies for the client's session to this node from now on (the session's
+ *   new node died and this node adopted it).
  * Strings are u16 length + UTF-8. `origin` names the message cluster-wide (`<run>:<id>` of the
  * node that received it), so a session being handed over can drop a second copy.
  */
@@ -21,6 +23,7 @@ export const MESSAGE = 0;
 export const DIRECTED = 1;
 export const FENCE = 2;
 export const END = 3;
+export const BEGIN = 4;
 
 export interface MessageFrame {
   kind: typeof MESSAGE;
@@ -41,7 +44,7 @@ export interface DirectedFrame {
   subIds: number[] | undefined;
 }
 export interface ControlFrame {
-  kind: typeof FENCE | typeof END;
+  kind: typeof FENCE | typeof END | typeof BEGIN;
   clientId: string;
   from: string;
   handover: string;
@@ -155,7 +158,7 @@ export function encodeDirected(
   });
 }
 
-export function encodeControl(kind: typeof FENCE | typeof END, clientId: string, from: string, handover: string): Buffer {
+export function encodeControl(kind: typeof FENCE | typeof END | typeof BEGIN, clientId: string, from: string, handover: string): Buffer {
   return build((w) => {
     w.u32(w.b === null ? 0 : w.b.length);
     w.u8(kind);
@@ -182,7 +185,7 @@ export function decodeFrames(buf: Buffer, id: () => number): Frame[] {
       o += l;
       return s;
     };
-    if (kind === FENCE || kind === END) {
+    if (kind === FENCE || kind === END || kind === BEGIN) {
       out.push({ kind, clientId: str(), from: str(), handover: str() });
       at = end;
       continue;

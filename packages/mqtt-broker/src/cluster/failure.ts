@@ -11,19 +11,31 @@
  *    are in a receiving window, takeover.ts);
  * 4. moves its clients' Wills to the schedule, due at its last heartbeat plus their delay
  *    (published by whichever node finds them due, see wills.ts).
- * Each step is idempotent, so a reaper that dies halfway is followed by another. A node that
- * starts with the id of a dead run takes back that run's sessions and stream itself.
+ * Each step is idempotent. A reaper that dies halfway leaves the lock with its run's name:
+ * whoever reaps that reaper takes the lock and finishes the reaping, the sessions the first
+ * reaper had adopted (adopted again from it, their window still open) getting the dead node's
+ * stream (#finishReapingsOf). A session the dead node had just claimed from a live one is in its
+ * `clients:` set from that moment (CLAIM, HANDOFF), so it is adopted too; if this node was
+ * handing it on to the dead node, the adopted session takes the ghost's place (yieldGhost).
+ * A node that starts with the id of a dead run takes back that run's sessions and stream itself.
  */
 import type { BrokerCore } from '../core.js';
 import type { Session } from '../session.js';
 import { restoreStoredSession } from '../session-json.js';
 import { encodeControl, FENCE } from './codec.js';
 import type { ClusterStorage, Committer } from './commit.js';
+import { crashPoint } from './crash-point.js';
 import type { Router } from './routing.js';
 import type { ClusterRedis, Keys } from './scripts.js';
 import type { ForwardReader } from './stream.js';
 import type { Takeover } from './takeover.js';
 import type { Wills } from './wills.js';
+
+/** Takes a lock from the holder named (a reaper that died). */
+const TAKE_LOCK = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`;
 
 export interface ReaperDeps {
   readonly core: BrokerCore;
@@ -79,12 +91,17 @@ export class Reaper {
     }
   }
 
+  /** The reaping lock names the node and its run: a reaper that dies leaves its run's name there. */
+  get #lockValue(): string {
+    return `${this.d.me} ${this.d.run}`;
+  }
+
   async withLock(node: string, fn: () => Promise<void>, wait: boolean): Promise<void> {
     const { cmd, keys } = this.d;
     const lock = keys.k('reap', node);
     const deadline = Date.now() + this.d.nodeTimeout * 3;
     for (;;) {
-      if ((await cmd.set(lock, this.d.run, 'PX', 60_000, 'NX')) === 'OK') break;
+      if ((await cmd.set(lock, this.#lockValue, 'PX', 60_000, 'NX')) === 'OK') break;
       if (!wait || Date.now() > deadline) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -95,21 +112,28 @@ export class Reaper {
     }
   }
 
-  /** Adopts a dead node's persistent sessions (owner moves to this node), frees its clean client ids. */
-  async #adopt(node: string): Promise<Session[]> {
+  /**
+   * Adopts a dead node's persistent sessions (owner moves to this node), frees its clean client
+   * ids. `tag`: each adopted session's window (see {@link reap}) opens as it is restored, before
+   * anything can reach it: its filters go out with this node's next commit, whichever that is,
+   * and a copy delivered directly before the window opened would not be known as a twin.
+   */
+  async #adopt(node: string, adopted: Session[], tag?: string): Promise<void> {
     const { cmd, keys, core, me } = this.d;
-    const adopted: Session[] = [];
     for (const cid of await cmd.smembers(keys.k('clients', node))) {
-      const r = await cmd.iotwireAdopt(keys.k('owner', cid), `${keys.prefix}s:${cid}`, node, me);
+      const r = await cmd.iotwireAdopt(keys.k('owner', cid), `${keys.prefix}s:${cid}`, keys.k('clients', me), node, me, cid);
       if (r !== 'adopt') continue;
-      if (node !== me) await cmd.sadd(keys.k('clients', me), cid);
       if (core.sessions.has(cid)) continue;
       const stored = await this.d.storage.loadSession(cid);
-      if (stored === undefined) continue;
+      if (stored === undefined || core.sessions.has(cid)) continue;
+      // This node may still hand the session on to the dead node (it was moving there): the
+      // adopted session takes the ghost's place, in the same step.
+      this.d.takeover.yieldGhost(cid);
       restoreStoredSession(core, stored);
-      adopted.push(core.sessions.get(cid) as Session);
+      const session = core.sessions.get(cid) as Session;
+      if (tag !== undefined) this.d.takeover.openWindow(session, tag);
+      adopted.push(session);
     }
-    return adopted;
   }
 
   /**
@@ -120,33 +144,45 @@ export class Reaper {
   async reapSelf(): Promise<void> {
     const { cmd, keys, me } = this.d;
     const death = Number((await cmd.get(keys.k('beat', me))) ?? Date.now());
-    await this.#adopt(me);
+    await this.#adopt(me, []);
     await cmd.iotwireMoveWills(keys.prefix, me, death);
   }
 
-  /** Takes over what a dead node held (see the module comment for the order of the steps). */
-  async reap(node: string): Promise<void> {
+  /**
+   * Takes over what a dead node held (see the module comment for the order of the steps).
+   * `inherited`: sessions a reaper of `node` that died had adopted from it (this node adopted
+   * them from that reaper, in a window still open): they get `node`'s stream too.
+   */
+  async reap(node: string, inherited: readonly Session[] = []): Promise<void> {
     const { cmd, keys, core, me } = this.d;
     if ((await cmd.exists(keys.k('alive', node))) === 1) return; // came back
     const death = Number((await cmd.get(keys.k('beat', node))) ?? Date.now());
     const tag = `reap:${node}`;
     // The sessions are here, with their filters announced, before anyone stops routing to the
     // dead node: a copy may then come twice (directly and from its stream), never not at all.
-    const adopted = await this.#adopt(node);
-    for (const s of adopted) this.d.takeover.openWindow(s, tag);
-    await this.d.committer.flush();
-    const expect = new Set<string>();
-    for (const n of await cmd.smembers(keys.k('nodes'))) if (n === me || (await cmd.exists(keys.k('alive', n))) === 1) expect.add(n);
-    // The fences go in with NOMKSTREAM (late ones must not revive a reaped stream): make sure it exists.
-    await cmd.xadd(keys.k('fwd', node), '*', 'm', '');
-    await cmd.publish(keys.events, `D${JSON.stringify({ n: node, by: me })}`);
-    this.nodeGone(node);
+    const adopted: Session[] = [];
     try {
+      await this.#adopt(node, adopted, tag);
+      for (const s of inherited) {
+        if (core.sessions.get(s.clientId) !== s || adopted.includes(s)) continue;
+        this.d.takeover.openWindow(s, tag);
+        adopted.push(s);
+      }
+      await this.d.committer.flush();
+      crashPoint('reap-adopted');
+      const expect = new Set<string>();
+      for (const n of await cmd.smembers(keys.k('nodes'))) if (n === me || (await cmd.exists(keys.k('alive', n))) === 1) expect.add(n);
+      // The fences go in with NOMKSTREAM (late ones must not revive a reaped stream): make sure it exists.
+      await cmd.xadd(keys.k('fwd', node), '*', 'm', '');
+      await cmd.publish(keys.events, `D${JSON.stringify({ n: node, by: me })}`);
+      this.nodeGone(node);
       if (this.reader !== null) {
         await this.reader.reroute(node, new Set(adopted.map((s) => s.clientId)), expect, Date.now() + this.d.nodeTimeout * 3);
         // The direct twins of what was re-delivered are in this node's stream before the fences.
         await this.reader.catchUp();
       }
+      // Reapings the dead node had begun, inside this one's window of its sessions.
+      await this.#finishReapingsOf(node, adopted);
     } finally {
       for (const s of adopted) this.d.takeover.closeWindow(s.clientId, tag);
     }
@@ -160,12 +196,39 @@ export class Reaper {
   }
 
   /**
+   * `dead` was itself reaping nodes when it died (their locks name its run): it may have adopted
+   * their sessions (now adopted here from it) without having re-delivered their streams. This
+   * node takes those locks and finishes those reapings, the sessions adopted from `dead` that
+   * the other node listed getting that node's stream. (Nobody else takes such a lock: whoever
+   * reaps `dead` does.)
+   */
+  async #finishReapingsOf(dead: string, adopted: readonly Session[]): Promise<void> {
+    const { cmd, keys, me } = this.d;
+    for (const n of await cmd.smembers(keys.k('nodes'))) {
+      if (n === dead || n === me) continue;
+      const lock = keys.k('reap', n);
+      const holder = await cmd.get(lock);
+      if (holder === null || !holder.startsWith(`${dead} `)) continue;
+      if ((await cmd.eval(TAKE_LOCK, 1, lock, holder, this.#lockValue, 60_000)) !== 1) continue;
+      try {
+        const listed = new Set(await cmd.smembers(keys.k('clients', n)));
+        await this.reap(
+          n,
+          adopted.filter((s) => listed.has(s.clientId)),
+        );
+      } finally {
+        await cmd.del(lock);
+      }
+    }
+  }
+
+  /**
    * `node` is dead (this node reaps it, or `D` came from the reaper): stop routing to it, stop
    * waiting for it, and put a fence in its stream after everything routed there before.
    */
-  nodeGone(node: string): void {
+  nodeGone(node: string, by: string = this.d.me): void {
     this.d.router.dropNode(node);
-    this.d.takeover.nodeGone(node);
+    this.d.takeover.nodeGone(node, by);
     this.d.committer.nodeDead(node, true);
     this.d.committer.forward(node, encodeControl(FENCE, '', this.d.me, `reap:${node}`));
   }

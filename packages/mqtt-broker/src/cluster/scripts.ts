@@ -18,7 +18,7 @@ import type { Redis } from 'ioredis';
 
 export type ClusterRedis = Redis & {
   iotwireClaim(ownerKey: string, me: string, expected: string, cid: string, prefix: string, clean: string, now: number): Promise<string>;
-  iotwireAdopt(ownerKey: string, sessionKey: string, dead: string, me: string): Promise<string>;
+  iotwireAdopt(ownerKey: string, sessionKey: string, clientsKey: string, dead: string, me: string, cid: string): Promise<string>;
   iotwireFree(ownerKey: string, me: string): Promise<number>;
   iotwireMoveWills(prefix: string, node: string, death: number): Promise<number>;
   iotwireDueWillsBuffer(prefix: string, lease: string, now: number, limit: number): Promise<Buffer[]>;
@@ -56,6 +56,8 @@ local me, expected, cid, p, clean, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARG
 local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= me and not (expected ~= '' and cur == expected) then return cur end
 redis.call('SET', KEYS[1], me)
+-- In the same step: should this node die before its next commit, its reaper adopts the session.
+redis.call('SADD', p .. 'clients:' .. me, cid)
 if cur and cur ~= me then
   local w = redis.call('HGET', p .. 'wills:' .. cur, cid)
   if w then
@@ -80,15 +82,27 @@ if redis.call('ZSCORE', p .. 'willdue', cid) then
 end
 return ''`;
 
-/** A dead node's client id: adopt its persistent session, or free it. */
+/** A dead node's client id: adopt its persistent session (listed as this node's at once), or free it. */
 const ADOPT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'other' end
 if redis.call('HEXISTS', KEYS[2], 'm') == 1 then
   redis.call('SET', KEYS[1], ARGV[2])
+  redis.call('SADD', KEYS[3], ARGV[3])
   return 'adopt'
 end
 redis.call('DEL', KEYS[1])
 return 'free'`;
+
+/**
+ * The holder of a client id lets it go to the node that asked (in the transaction that writes
+ * the session out): from then on that node's reaper adopts the session should it die before it
+ * claims it.
+ */
+export const HANDOFF = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+return 1`;
 
 const FREE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -149,7 +163,7 @@ return 1`;
 
 export function defineScripts(cmd: Redis): ClusterRedis {
   cmd.defineCommand('iotwireClaim', { numberOfKeys: 1, lua: CLAIM });
-  cmd.defineCommand('iotwireAdopt', { numberOfKeys: 2, lua: ADOPT });
+  cmd.defineCommand('iotwireAdopt', { numberOfKeys: 3, lua: ADOPT });
   cmd.defineCommand('iotwireFree', { numberOfKeys: 1, lua: FREE });
   cmd.defineCommand('iotwireMoveWills', { numberOfKeys: 0, lua: MOVE_WILLS });
   cmd.defineCommand('iotwireDueWills', { numberOfKeys: 0, lua: DUE_WILLS });

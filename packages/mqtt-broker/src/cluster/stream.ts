@@ -10,7 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { BrokerCore } from '../core.js';
-import { DIRECTED, decodeFrames, END, FENCE, type Frame, MESSAGE } from './codec.js';
+import { BEGIN, DIRECTED, decodeFrames, END, FENCE, type Frame, MESSAGE } from './codec.js';
 import type { Committer } from './commit.js';
 import { type Router, setOrigin } from './routing.js';
 import type { Keys } from './scripts.js';
@@ -92,7 +92,9 @@ export class ForwardReader {
           for (let i = 0; i + 1 < fields.length; i += 2) this.#frames(fields[i + 1] as Buffer, undefined);
         }
       }
-      this.committer.ack(this.me, this.#last, this.core.persister?.pushed ?? 0);
+      // Copies waiting for a session being claimed here are not in it yet: ack once they are.
+      if (this.takeover.holdsAck) this.#held = true;
+      else this.#ack();
       if (this.#waiters.length > 0) {
         const keep = [];
         for (const w of this.#waiters) {
@@ -102,6 +104,17 @@ export class ForwardReader {
         this.#waiters = keep;
       }
     }
+  }
+
+  #held = false;
+  #ack(): void {
+    this.#held = false;
+    this.committer.ack(this.me, this.#last, this.core.persister?.pushed ?? 0);
+  }
+
+  /** A claim finished: entries held back for its copies count as consumed with what they did. */
+  settled(): void {
+    if (this.#held && !this.takeover.holdsAck) this.#ack();
   }
 
   #frames(buf: Buffer, only: ReadonlySet<string> | undefined, fences?: Set<string>): void {
@@ -130,6 +143,9 @@ export class ForwardReader {
         return;
       case END:
         if (only === undefined) this.takeover.endOf(f);
+        return;
+      case BEGIN:
+        if (only === undefined) this.takeover.begin(f);
         return;
     }
   }

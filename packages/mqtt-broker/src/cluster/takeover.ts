@@ -17,6 +17,14 @@
  *   stream (after everything it routed to A before it knew of B). With all fences in, nothing
  *   more can reach A for the session: A drops the ghost and sends END; B closes the window.
  * Chains (A→B→C before A's END) work the same way: B's ghost hands on what A hands to it.
+ *
+ * The new node dying mid-hand-over: A gives B the client id (HANDOFF, with the session write)
+ * and B's CLAIM lists it as B's in the same step, so B's reaper adopts the session at any step;
+ * B does not count a stream entry as consumed while copies it carries wait for a session still
+ * being claimed (holdsAck). The reaper re-delivers B's stream — A's hand-ons included — to the
+ * adopted session. A's ghost turns to the reaper (BEGIN in the reaper's stream, committed with
+ * A's fence in B's stream, so the reaper's window is open from A before it closes its own) and
+ * A asks for fences again (`H` naming the reaper, whose filters every node knows by then).
  */
 
 import type { QoS } from '@iotwire/mqtt-packet';
@@ -27,10 +35,11 @@ import type { BrokerMessage } from '../message.js';
 import type { Session } from '../session.js';
 import { restoreStoredSession } from '../session-json.js';
 import { unindexSession } from './cluster-index.js';
-import { type ControlFrame, type DirectedFrame, END, encodeControl, encodeDirected, FENCE } from './codec.js';
+import { BEGIN, type ControlFrame, type DirectedFrame, END, encodeControl, encodeDirected, FENCE } from './codec.js';
 import type { ClusterStorage, Committer } from './commit.js';
+import { crashPoint } from './crash-point.js';
 import { originOf } from './routing.js';
-import type { ClusterRedis, Keys } from './scripts.js';
+import { type ClusterRedis, HANDOFF, type Keys } from './scripts.js';
 
 /** A session this node is handing on (ghost) or receiving (window open), or both. */
 interface Move {
@@ -63,6 +72,8 @@ export interface TakeoverDeps {
   forgetWill(clientId: string): void;
   /** Waits until this node's stream reader has processed every entry present now. */
   catchUp(): Promise<void>;
+  /** No copies wait for a session being claimed any more: the stream reader may acknowledge. */
+  settled(): void;
   flush(): Promise<void>;
 }
 
@@ -83,6 +94,15 @@ export class Takeover {
   }
 
   /**
+   * Copies handed on for a session still being claimed wait in memory: the stream entries
+   * carrying them must not count as consumed before they reached the session.
+   */
+  get holdsAck(): boolean {
+    for (const frames of this.#pending.values()) if (frames.length > 0) return true;
+    return false;
+  }
+
+  /**
    * CONNECT of `clientId` on this node: takes the client id (asking the node that holds it to
    * release it first), then makes its persistent session (from Redis) the local one.
    */
@@ -98,8 +118,10 @@ export class Takeover {
       let expected = '';
       let released = '';
       for (let attempt = 0; attempt < 6; attempt++) {
+        if (released !== '') crashPoint('takeover-released');
         const owner = await cmd.iotwireClaim(ownerKey, this.d.me, expected, clientId, keys.prefix, clean ? '1' : '0', Date.now());
         if (owner === '') {
+          if (released !== '') crashPoint('takeover-claimed');
           this.d.committer.queue('sadd', keys.k('clients', this.d.me), clientId);
           if (!core.sessions.has(clientId)) {
             if (clean) {
@@ -124,6 +146,7 @@ export class Takeover {
       }
     } finally {
       this.#pending.delete(clientId);
+      this.d.settled();
     }
     throw new BrokerError(BrokerErrorCode.Cluster, `client id ${JSON.stringify(clientId)} could not be taken over`);
   }
@@ -180,7 +203,11 @@ export class Takeover {
       }
     }
     this.d.forgetWill(clientId);
-    this.d.committer.queue('srem', this.d.keys.k('clients', this.d.me), clientId);
+    const { keys, me } = this.d;
+    this.d.committer.queue('srem', keys.k('clients', me), clientId);
+    // The client id is `from`'s as the session is written out: should `from` die before it
+    // takes it, its reaper adopts the session (and with it what is handed on meanwhile).
+    this.d.committer.queue('eval', HANDOFF, '2', keys.k('owner', clientId), keys.k('clients', from), me, from, clientId);
     try {
       await core.persister?.flush();
       await this.d.flush();
@@ -237,6 +264,7 @@ export class Takeover {
     void (async () => {
       // Once this node's filters for the session are announced, every node fences the old one.
       await this.d.flush();
+      crashPoint('handover-announce');
       await this.d.cmd.publish(this.d.keys.events, `H${JSON.stringify({ c: session.clientId, o: from, n: this.d.me, h: handover })}`);
     })().catch((err: unknown) => this.d.core.reportError(new BrokerError(BrokerErrorCode.Cluster, `hand-over: ${(err as Error).message}`)));
   }
@@ -306,6 +334,28 @@ export class Takeover {
     set.add(f.from);
   }
 
+  /**
+   * BEGIN from a node whose ghost of the session handed on to a node that died (this node
+   * adopted the session from it): its copies come here now, until its END.
+   */
+  begin(f: ControlFrame): void {
+    const session = this.d.core.sessions.get(f.clientId);
+    if (session === undefined) return;
+    const m = this.#move(session);
+    m.seen ??= new Set();
+    m.from.add(f.from);
+    if (m.to === null) this.#arm(m, this.d.takeoverTimeout * 10);
+  }
+
+  /** This node adopts the session it was handing on to a node that died: the adopted session takes the ghost's place. */
+  yieldGhost(clientId: string): void {
+    const m = this.#moves.get(clientId);
+    if (m === undefined || m.to === null) return;
+    m.to = null;
+    m.from.clear();
+    this.#drop(m, false);
+  }
+
   /** END from the node that held the session before: it hands on nothing more. */
   endOf(f: ControlFrame): void {
     const m = this.#moves.get(f.clientId);
@@ -329,12 +379,34 @@ export class Takeover {
     core.log(1, 'Info', '', `cluster: a message handed on for ${f.clientId} found no session here; dropped`);
   }
 
-  /** A node is gone: it fences nothing more and hands on nothing more. */
-  nodeGone(node: string): void {
+  /**
+   * A node is gone (reaped by `by`): it fences nothing more and hands on nothing more. A ghost
+   * handing on to it turns to its reaper, which adopted the session: what this node handed on
+   * so far is in the dead node's stream (the reaper re-delivers it, up to this node's fence,
+   * which goes in with the BEGIN below), what comes next goes to the reaper, until every node
+   * fenced this one again (after it knew the reaper's filters, announced before `D`).
+   */
+  nodeGone(node: string, by: string): void {
     for (const m of [...this.#moves.values()]) {
       m.from.delete(node);
+      if (m.to === node && by !== this.d.me && by !== node) {
+        const cid = m.session.clientId;
+        m.to = by;
+        m.handover = null;
+        m.expect = null;
+        m.fenced.clear();
+        this.d.committer.forward(by, encodeControl(BEGIN, cid, this.d.me, ''));
+        this.#arm(m, this.d.takeoverTimeout * 3);
+        const h = `${this.d.me}:${++this.#reqSeq}`;
+        this.d.cmd
+          .publish(this.d.keys.events, `H${JSON.stringify({ c: cid, o: this.d.me, n: by, h })}`)
+          .catch((err: unknown) =>
+            this.d.core.reportError(new BrokerError(BrokerErrorCode.Cluster, `hand-over: ${(err as Error).message}`)),
+          );
+        continue;
+      }
       if (m.to === node) {
-        // The session's new node died: its stream (with what was handed on) is its reaper's.
+        // The session's new node died and this node reaps it: it adopts the session (yieldGhost).
         m.to = null;
         m.expect = new Set();
         m.from.clear();

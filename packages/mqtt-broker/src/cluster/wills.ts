@@ -9,14 +9,16 @@
  * - A dead node's registered Wills move to the schedule in one step (MOVE_WILLS), due at the
  *   node's last heartbeat plus their delay.
  * - Due Wills are leased to one node run (DUE_WILLS) and leave the schedule in the very
- *   transaction that carries their publication (ACK_WILL, after the storage changes of the
- *   publication): a node that dies while publishing leaves the lease to a dead run, so another
- *   node publishes it; none is lost, none is published twice.
+ *   transaction that carries their publication (ACK_WILL, after the storage changes and
+ *   forwards of the publication — once asynchronous publish hooks are done with it): a node
+ *   that dies while publishing leaves the lease to a dead run, so another node publishes it;
+ *   none is lost, none is published twice.
  */
 import type { MqttConnection } from '../connection.js';
 import type { BrokerCore } from '../core.js';
 import { decodeFrames, encodeMessage, MESSAGE } from './codec.js';
 import type { Committer } from './commit.js';
+import { crashPoint } from './crash-point.js';
 import { ACK_WILL, type ClusterRedis, type Keys } from './scripts.js';
 
 export interface WillDeps {
@@ -86,13 +88,21 @@ export class Wills {
       for (let round = 0; round < 100; round++) {
         const res = await cmd.iotwireDueWillsBuffer(keys.prefix, lease, Date.now(), 100);
         if (res.length === 0) break;
+        const published: Promise<void>[] = [];
         for (let i = 0; i + 1 < res.length; i += 2) {
           const cid = (res[i] as Buffer).toString();
           const [f] = decodeFrames(res[i + 1] as Buffer, () => 0);
-          if (f !== undefined && f.kind === MESSAGE) core.publishWill(f.message);
-          committer.after(core.persister?.pushed ?? 0, 'eval', ACK_WILL, '0', keys.prefix, cid, lease);
+          // The Will leaves the schedule with (or after) the storage changes and forwards of its
+          // publication, which asynchronous publish hooks may delay: the ack waits for them, and
+          // this scan waits for the ack (a later scan would take this run's lease for a failure).
+          const ack = () => committer.after(core.persister?.pushed ?? 0, 'eval', ACK_WILL, '0', keys.prefix, cid, lease);
+          if (f !== undefined && f.kind === MESSAGE)
+            published.push(new Promise<void>((done) => core.publishWill(f.message, done)).then(ack));
+          else ack();
         }
+        await Promise.all(published);
         await committer.flush();
+        crashPoint('will-flushed');
         if (res.length < 200) break;
       }
     } finally {

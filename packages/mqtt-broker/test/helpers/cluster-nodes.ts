@@ -31,18 +31,19 @@ export class ClusterHarness {
   readonly nodes: ClusterNodeProcess[] = [];
   readonly clients: MqttClient[] = [];
 
-  async start(ids: string[], sysInterval?: number): Promise<void> {
+  async start(ids: string[], sysInterval?: number, env: (id: string) => Record<string, string> = () => ({})): Promise<void> {
     this.redisPeer = await startRedis();
     this.redis = new Redis(this.redisPeer.url);
-    await Promise.all(ids.map((id) => this.startNode(id, sysInterval)));
+    await Promise.all(ids.map((id) => this.startNode(id, sysInterval, env(id))));
   }
 
-  async startNode(id: string, sysInterval?: number): Promise<ClusterNodeProcess> {
+  /** `env`: fault injection and timing for the fixture (see test/fixtures/cluster-node.mjs). */
+  async startNode(id: string, sysInterval?: number, env: Record<string, string> = {}): Promise<ClusterNodeProcess> {
     if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` first`);
     const p = await freePort('tcp');
     const args = [fixture, String(p), this.redisPeer.url, id];
     if (sysInterval !== undefined) args.push(String(sysInterval));
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '';
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {

@@ -5,7 +5,7 @@
 // protocol requires of a client with a persistent session: MQTT.js with one incomingStore.)
 import { Store } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterHarness, type Received, sleep, until } from './helpers/cluster-nodes.js';
+import { ClusterHarness, expectEveryAckedOnce, type Received, sleep } from './helpers/cluster-nodes.js';
 
 const h = new ClusterHarness();
 beforeAll(() => h.start(['a', 'b', 'c']), 60_000);
@@ -45,25 +45,7 @@ describe('take-over across nodes under sustained traffic', () => {
     expect(sessions.every(Boolean)).toBe(true);
     expect(acked.length).toBeGreaterThan(100);
 
-    const count = new Map<string, number>();
-    const tally = () => {
-      count.clear();
-      for (const m of got) count.set(m.payload, (count.get(m.payload) ?? 0) + 1);
-    };
-    await until(
-      () => {
-        tally();
-        return acked.every((a) => count.has(a.payload));
-      },
-      30_000,
-      'every acknowledged message',
-    );
-    await sleep(1000); // room for any duplicate to show up
-    tally();
-    const missing = acked.filter((a) => !count.has(a.payload));
-    const doubled = acked.filter((a) => a.qos === 2 && (count.get(a.payload) ?? 0) !== 1);
-    expect(missing).toEqual([]);
-    expect(doubled).toEqual([]);
+    await expectEveryAckedOnce(acked, got, 30_000, 1000);
     // Copies were delivered at the QoS they were published with.
     for (const m of got) expect(m.qos).toBe(Number(m.topic.slice(4)));
   }, 60_000);

@@ -30,8 +30,20 @@ export interface TinyproxyOptions {
   auth?: ProxyCredentials;
 }
 
-function readLog(file: string): string {
-  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+/** Starts the proxy process from its generated config; stopping it also removes `dir`. */
+async function runProxy(name: string, command: string, args: string[], port: number, dir: string, logFile: string): Promise<ProxyPeer> {
+  const proc = await startPeer({ name, command, args, ready: () => tcpOpen(port) });
+  return {
+    process: proc,
+    host: '127.0.0.1',
+    port,
+    logFile,
+    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    async stop() {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -61,23 +73,7 @@ export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Pr
   }
   const conf = join(dir, 'tinyproxy.conf');
   writeFileSync(conf, `${lines.join('\n')}\n`, { mode: 0o644 });
-  const proc = await startPeer({
-    name: 'tinyproxy',
-    command: bin,
-    args: ['-d', '-c', conf],
-    ready: () => tcpOpen(port),
-  });
-  return {
-    process: proc,
-    host: '127.0.0.1',
-    port,
-    logFile,
-    log: () => readLog(logFile),
-    async stop() {
-      await proc.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return runProxy('tinyproxy', bin, ['-d', '-c', conf], port, dir, logFile);
 }
 
 export interface DanteOptions {
@@ -136,22 +132,6 @@ export async function startDante(options: DanteOptions = {}): Promise<ProxyPeer>
   ];
   const file = join(dir, 'danted.conf');
   writeFileSync(file, `${conf.join('\n')}\n`, { mode: 0o644 });
-  const proc = await startPeer({
-    name: 'danted',
-    command: bin,
-    // -N 1: one process per role is enough for tests (and keeps the PID tree small).
-    args: ['-f', file, '-N', '1'],
-    ready: () => tcpOpen(port),
-  });
-  return {
-    process: proc,
-    host: '127.0.0.1',
-    port,
-    logFile,
-    log: () => readLog(logFile),
-    async stop() {
-      await proc.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  // -N 1: one process per role is enough for tests (and keeps the PID tree small).
+  return runProxy('danted', bin, ['-f', file, '-N', '1'], port, dir, logFile);
 }

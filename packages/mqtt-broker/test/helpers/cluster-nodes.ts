@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, type RedisPeer, startRedis } from '@iotwire/interop';
 import { Redis } from 'ioredis';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { expect } from 'vitest';
 
 const fixture = fileURLToPath(new URL('../fixtures/cluster-node.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -140,4 +141,34 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 20_000,
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
+}
+
+/**
+ * The delivery guarantee checked after a churn: every acknowledged QoS 1/2 message reached the
+ * subscriber and every QoS 2 one exactly once. Waits for all of them (up to `waitMs`), then
+ * `settleMs` more for a late duplicate to show, then asserts (listing what is missing or doubled).
+ */
+export async function expectEveryAckedOnce(
+  acked: readonly { payload: string; qos: 1 | 2 }[],
+  got: readonly Received[],
+  waitMs: number,
+  settleMs: number,
+): Promise<void> {
+  const count = new Map<string, number>();
+  const tally = () => {
+    count.clear();
+    for (const m of got) count.set(m.payload, (count.get(m.payload) ?? 0) + 1);
+  };
+  await until(
+    () => {
+      tally();
+      return acked.every((a) => count.has(a.payload));
+    },
+    waitMs,
+    'every acknowledged message',
+  ).catch(() => {});
+  await sleep(settleMs);
+  tally();
+  expect(acked.filter((a) => !count.has(a.payload)).map((a) => a.payload)).toEqual([]);
+  expect(acked.filter((a) => a.qos === 2 && count.get(a.payload) !== 1).map((a) => a.payload)).toEqual([]);
 }

@@ -5,8 +5,9 @@ import { freePort } from '@iotwire/interop';
 import { MemoryStorage, MqttBroker } from '@iotwire/mqtt-broker';
 import { createTestPki, type TestPki } from '@iotwire/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MqttClient, type MqttClientOptions, type MqttMessage } from '../src/index.js';
+import { MqttClient, type MqttClientOptions } from '../src/index.js';
 import { until } from './helpers/fake-server.js';
+import { collectMessages, type Transport, transportOptions } from './helpers/transports.js';
 
 let broker: MqttBroker;
 let pki: TestPki;
@@ -52,27 +53,13 @@ afterAll(async () => {
   await broker?.close();
 });
 
-type Transport = 'tcp' | 'tls' | 'ws';
 function make(t: Transport, o: MqttClientOptions = {}): MqttClient {
-  const base: MqttClientOptions =
-    t === 'tcp'
-      ? { url: `mqtt://127.0.0.1:${ports.tcp}` }
-      : t === 'ws'
-        ? { url: `ws://127.0.0.1:${ports.ws}/mqtt` }
-        : {
-            url: `mqtts://localhost:${ports.tls}`,
-            tls: { ca: pki.ca.cert, cert: pki.clients['device-1']!.cert, key: pki.clients['device-1']!.key },
-          };
-  const c = new MqttClient({ ...base, connectTimeoutMs: 15_000, ...o });
+  const c = new MqttClient(transportOptions(t, ports, pki, o));
   c.on('error', () => {});
   clients.push(c);
   return c;
 }
-const collect = (c: MqttClient) => {
-  const got: MqttMessage[] = [];
-  c.on('messageIn', (m) => got.push(m));
-  return got;
-};
+const collect = collectMessages;
 let seq = 0;
 const uniq = (p: string) => `${p}/${Date.now()}-${seq++}`;
 

@@ -4,8 +4,9 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { type MosquittoPeer, startMosquitto } from '@iotwire/interop';
 import { createTestPki, type TestPki } from '@iotwire/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MqttClient, type MqttClientOptions, type MqttMessage } from '../src/index.js';
+import { MqttClient, type MqttClientOptions } from '../src/index.js';
 import { until } from './helpers/fake-server.js';
+import { collectMessages, type Transport, transportOptions } from './helpers/transports.js';
 
 let broker: MosquittoPeer;
 let pki: TestPki;
@@ -23,29 +24,15 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-type Transport = 'tcp' | 'tls' | 'ws';
 function opts(t: Transport, o: MqttClientOptions = {}): MqttClientOptions {
-  const base: MqttClientOptions =
-    t === 'tcp'
-      ? { url: `mqtt://127.0.0.1:${broker.port}` }
-      : t === 'ws'
-        ? { url: `ws://127.0.0.1:${broker.wsPort}/mqtt` }
-        : {
-            url: `mqtts://localhost:${broker.tlsPort}`,
-            tls: { ca: pki.ca.cert, cert: pki.clients['device-1']!.cert, key: pki.clients['device-1']!.key },
-          };
-  return { ...base, connectTimeoutMs: 15_000, ...o };
+  return transportOptions(t, { tcp: broker.port, tls: broker.tlsPort ?? 0, ws: broker.wsPort ?? 0 }, pki, o);
 }
 function make(t: Transport, o: MqttClientOptions = {}): MqttClient {
   const c = new MqttClient(opts(t, o));
   clients.push(c);
   return c;
 }
-const collect = (c: MqttClient) => {
-  const got: MqttMessage[] = [];
-  c.on('messageIn', (m) => got.push(m));
-  return got;
-};
+const collect = collectMessages;
 let seq = 0;
 const uniq = (p: string) => `${p}/${process.pid}-${Date.now()}-${seq++}`;
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type RunResult, requireBinary, runToCompletion } from '@iotwire/interop';
 
 /** The built CLI; the e2e tests run the real bin, so `pnpm --filter @iotwire/coap-cli... build` first. */
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -9,35 +10,12 @@ export function requireBuiltBin(): void {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`pnpm --filter @iotwire/coap-cli... build\` first`);
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = RunResult;
 
 /** Runs `iotwire-coap ...args` to completion. */
 export function cli(args: string[], options: { timeoutMs?: number; stdin?: string } = {}): Promise<CliResult> {
   requireBuiltBin();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`iotwire-coap ${args.join(' ')} did not exit. stdout: ${stdout} stderr: ${stderr}`));
-    }, options.timeoutMs ?? 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.stdin ?? '');
-  });
+  return runToCompletion(process.execPath, [BIN, ...args], { name: 'iotwire-coap', ...options });
 }
 
 /** Starts `iotwire-coap serve`, resolves once it prints its address. */
@@ -68,26 +46,7 @@ export async function serve(args: string[]): Promise<{ child: ChildProcess; outp
 }
 
 /** Runs libcoap's `coap-client-<flavor>` (a peer nobody here wrote) to completion. */
-export async function libcoapClient(flavor: 'notls' | 'openssl' | 'gnutls', args: string[], timeoutMs = 20_000): Promise<CliResult> {
-  const { requireBinary } = await import('@iotwire/interop');
-  const bin = requireBinary(`coap-client-${flavor}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`coap-client-${flavor} ${args.join(' ')} hung: ${stdout} ${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
+export function libcoapClient(flavor: 'notls' | 'openssl' | 'gnutls', args: string[], timeoutMs = 20_000): Promise<CliResult> {
+  const name = `coap-client-${flavor}`;
+  return runToCompletion(requireBinary(name), args, { name, timeoutMs });
 }

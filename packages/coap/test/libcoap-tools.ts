@@ -1,11 +1,6 @@
-import { spawn } from 'node:child_process';
-import { requireBinary } from '@iotwire/interop';
+import { type RunResult, requireBinary, runToCompletion } from '@iotwire/interop';
 
-export interface ToolResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type ToolResult = RunResult;
 
 /**
  * Runs libcoap's coap-client (a peer nobody here wrote) and collects its output: the `notls`
@@ -15,27 +10,6 @@ export function coapClient(
   args: string[],
   options: { timeoutMs?: number; stdin?: Buffer; flavor?: 'notls' | 'openssl' | 'gnutls' } = {},
 ): Promise<ToolResult> {
-  const bin = requireBinary(`coap-client-${options.flavor ?? 'notls'}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`coap-client ${args.join(' ')} did not finish. stdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, options.timeoutMs ?? 20_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    if (options.stdin) child.stdin.end(options.stdin);
-    else child.stdin.end();
-  });
+  const name = `coap-client-${options.flavor ?? 'notls'}`;
+  return runToCompletion(requireBinary(name), args, { name, timeoutMs: options.timeoutMs, stdin: options.stdin });
 }

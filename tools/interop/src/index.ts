@@ -13,6 +13,6 @@ export {
 export { makeTestPki, type TestPki } from './pki.js';
 export { freePort, type PortKind } from './ports.js';
 export { coapPing, tcpOpen, udpExchange } from './probes.js';
-export { PeerProcess, type PeerProcessOptions, sleep, startPeer } from './process.js';
+export { PeerProcess, type PeerProcessOptions, type RunResult, runToCompletion, sleep, startPeer } from './process.js';
 export { type DanteOptions, type ProxyCredentials, type ProxyPeer, startDante, startTinyproxy, type TinyproxyOptions } from './proxies.js';
 export { type RedisPeer, startRedis } from './redis.js';

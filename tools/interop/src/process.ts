@@ -158,3 +158,47 @@ export async function startPeer(options: PeerProcessOptions): Promise<PeerProces
     await sleep(25);
   }
 }
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command to completion (a peer's client tool, or one of our CLIs) and collects its
+ * output; stdin gets `stdin` then EOF. Rejects with the output so far if it runs past
+ * `timeoutMs` (the process is SIGKILLed), or if it cannot be spawned.
+ */
+export function runToCompletion(
+  command: string,
+  args: string[],
+  options: { timeoutMs?: number; stdin?: string | Uint8Array; env?: NodeJS.ProcessEnv; name?: string } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${options.name ?? command} ${args.join(' ')} did not finish. stdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, options.timeoutMs ?? 20_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    // 'close', not 'exit': the output pipes are drained by then.
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.on('error', () => {}); // a tool that exits without reading its stdin
+    child.stdin.end(options.stdin ?? '');
+  });
+}

@@ -1,33 +1,11 @@
 // libcoap against the CLI, both ways: coap-client-notls → `iotwire-coap serve`, and
 // `iotwire-coap get|put|observe` → coap-server-notls.
-import { spawn } from 'node:child_process';
-import { freePort, type LibcoapPeer, requireBinary, startLibcoapServer } from '@iotwire/interop';
+import { freePort, type LibcoapPeer, startLibcoapServer } from '@iotwire/interop';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleData, INDEX_TEXT } from '../src/index.js';
-import { cli, serve } from './bin-helpers.js';
+import { cli, libcoapClient, serve } from './bin-helpers.js';
 
-function coapClient(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const bin = requireBinary('coap-client-notls');
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`coap-client ${args.join(' ')} hung: ${stdout} ${stderr}`));
-    }, 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const coapClient = (args: string[]) => libcoapClient('notls', args);
 
 describe('coap-client-notls → iotwire-coap serve', () => {
   let server: Awaited<ReturnType<typeof serve>>;

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { requireBinary } from '@iotwire/interop';
+import { requireBinary, runToCompletion } from '@iotwire/interop';
 
 export interface SubProcess {
   child: ChildProcess;
@@ -71,17 +71,9 @@ export function mosquittoSub(args: string[]): SubProcess {
 }
 
 /** Runs mosquitto_pub to completion; rejects with its output on a non-zero exit. */
-export function mosquittoPub(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(requireBinary('mosquitto_pub'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`mosquitto_pub ${args.join(' ')} exited ${code}: ${out}`));
-    });
-  });
+export async function mosquittoPub(args: string[]): Promise<string> {
+  const r = await runToCompletion(requireBinary('mosquitto_pub'), args, { name: 'mosquitto_pub', timeoutMs: 15_000 });
+  const out = r.stdout + r.stderr;
+  if (r.code !== 0) throw new Error(`mosquitto_pub ${args.join(' ')} exited ${r.code}: ${out}`);
+  return out;
 }
